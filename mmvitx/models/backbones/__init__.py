@@ -1,0 +1,3 @@
+from .hrformer import HRFormer
+
+__all__ = ['HRFormer']

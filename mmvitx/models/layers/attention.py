@@ -1,0 +1,94 @@
+"""Multi-head self-attention inside local windows, computed with ``scaled_dot_product_attention``."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model.weight_init import trunc_normal_
+
+from .window import crop_padding, pad_to_window_multiple, window_merge, window_partition
+
+
+def relative_position_index(window_size: tuple[int, int]) -> torch.Tensor:
+    """Swin-style lookup: for every (query, key) pair of a window, the row of the bias table.
+
+    Row = (dy + wh - 1) * (2 * ww - 1) + (dx + ww - 1) for the offset (dy, dx) from key to query.
+    """
+    wh, ww = window_size
+    coords = torch.stack(torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing='ij')).flatten(1)
+    offsets = coords[:, :, None] - coords[:, None, :]
+    return (offsets[0] + wh - 1) * (2 * ww - 1) + (offsets[1] + ww - 1)
+
+
+class WindowMultiheadAttention(nn.Module):
+    """Multi-head attention over the tokens of each window, with a learned relative position bias.
+
+    Input and output are (num_windows * B, wh * ww, C). q, k, v come from one fused projection.
+    """
+
+    def __init__(self, embed_dims: int, num_heads: int, window_size: tuple[int, int],
+                 qkv_bias: bool = True, with_rel_pos_bias: bool = True, attn_drop: float = 0.,
+                 proj_drop: float = 0.):
+        super().__init__()
+        if embed_dims % num_heads:
+            raise ValueError(f'embed_dims ({embed_dims}) must be divisible by num_heads ({num_heads})')
+        self.num_heads = num_heads
+        self.window_size = window_size
+        self.attn_drop = attn_drop
+        self.qkv = nn.Linear(embed_dims, 3 * embed_dims, bias=qkv_bias)
+        self.proj = nn.Linear(embed_dims, embed_dims)
+        self.proj_drop = nn.Dropout(proj_drop)
+        if with_rel_pos_bias:
+            wh, ww = window_size
+            self.relative_position_bias_table = nn.Parameter(
+                torch.zeros((2 * wh - 1) * (2 * ww - 1), num_heads))
+            # Derived from the window size alone: not saved, so checkpoints stay size-agnostic.
+            self.register_buffer('relative_position_index', relative_position_index(window_size),
+                                 persistent=False)
+        else:
+            self.relative_position_bias_table = None
+
+    def init_weights(self):
+        if self.relative_position_bias_table is not None:
+            trunc_normal_(self.relative_position_bias_table, std=0.02)
+
+    def position_bias(self) -> torch.Tensor | None:
+        """(num_heads, N, N) additive attention bias, or None."""
+        if self.relative_position_bias_table is None:
+            return None
+        bias = self.relative_position_bias_table[self.relative_position_index]
+        return bias.permute(2, 0, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, num_tokens, channels = x.shape
+        qkv = self.qkv(x).view(batch, num_tokens, 3, self.num_heads, channels // self.num_heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        bias = self.position_bias()
+        if bias is not None:
+            bias = bias.to(q.dtype)
+        x = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=bias, dropout_p=self.attn_drop if self.training else 0.)
+        x = x.transpose(1, 2).reshape(batch, num_tokens, channels)
+        return self.proj_drop(self.proj(x))
+
+
+class LocalWindowSelfAttention(nn.Module):
+    """Self-attention restricted to non-overlapping windows of a (B, H, W, C) map.
+
+    The map is padded to window multiples (padded tokens are zeros and are not masked, as in the
+    HRFormer paper's code) and cropped back afterwards.
+    """
+
+    def __init__(self, embed_dims: int, num_heads: int, window_size: int | tuple[int, int],
+                 centered_padding: bool = False, **attn_kwargs):
+        super().__init__()
+        if isinstance(window_size, int):
+            window_size = (window_size, window_size)
+        self.window_size = window_size
+        self.centered_padding = centered_padding
+        self.attn = WindowMultiheadAttention(embed_dims, num_heads, window_size, **attn_kwargs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x, padding = pad_to_window_multiple(x, self.window_size, self.centered_padding)
+        height, width = x.shape[1:3]
+        windows = self.attn(window_partition(x, self.window_size))
+        x = window_merge(windows, self.window_size, height, width)
+        return crop_padding(x, padding)

@@ -1,0 +1,29 @@
+"""Feed-forward variants."""
+import warnings
+
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+
+
+class DepthwiseConvFFN(nn.Module):
+    """Convolutional FFN with a 3x3 depthwise convolution between the two point-wise ones.
+
+    HRFormer's FFN: every convolution (with bias) is followed by a BatchNorm and an activation,
+    the output one included. Works on (B, C, H, W) maps.
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int, norm_cfg: dict,
+                 act_cfg: dict | None = None):
+        super().__init__()
+        act_cfg = act_cfg or dict(type='GELU')
+        common = dict(bias=True, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        with warnings.catch_warnings():
+            # The conv biases before BN are part of the published architecture (and checkpoints).
+            warnings.filterwarnings('ignore', 'Unnecessary conv bias')
+            self.fc1 = ConvModule(in_channels, hidden_channels, 1, **common)
+            self.dwconv = ConvModule(hidden_channels, hidden_channels, 3, padding=1,
+                                     groups=hidden_channels, **common)
+            self.fc2 = ConvModule(hidden_channels, in_channels, 1, **common)
+
+    def forward(self, x):
+        return self.fc2(self.dwconv(self.fc1(x)))
