@@ -1,0 +1,17 @@
+"""Shared pytest fixtures."""
+import pytest
+
+
+@pytest.fixture(scope='session')
+def demo_data(tmp_path_factory):
+    """Root of the demo datasets, generated once per session with the generator's defaults.
+
+    Layout (see ``mmvitx/datasets/demo.py``): ``coco/`` (instances + keypoints),
+    ``ade/ADEChallengeData2016/`` and ``cityscapes/``; seed 0, 24 train / 8 val images each.
+    """
+    # Imported here so that a broken import fails only the tests that use the data.
+    from mmvitx.datasets.demo import generate_demo_data
+
+    root = tmp_path_factory.mktemp('demo_data')
+    generate_demo_data(root)
+    return root
