@@ -1,0 +1,198 @@
+"""Config handling shared by ``tools/train.py`` and ``tools/test.py``.
+
+The same two tools run configs of mmdet, mmsegmentation and mmpose; the config's ``default_scope``
+tells which toolbox it belongs to. The command-line flags map onto each toolbox's config the way the
+toolbox's own ``tools/train.py`` / ``tools/test.py`` do, plus what CPU-only distributed runs need.
+"""
+import datetime
+import logging
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.device import (is_cuda_available, is_mlu_available, is_musa_available,
+                             is_npu_available)
+from mmengine.dist import get_rank
+from mmengine.logging import print_log
+from mmengine.registry import MODEL_WRAPPERS, RUNNERS
+from mmengine.runner import Runner
+from torch.nn.parallel import DistributedDataParallel
+
+TOOLBOXES = ('mmdet', 'mmseg', 'mmpose')
+# mmcv's names of synchronised batch norm layers (torch's and mmcv's own); both need CUDA.
+SYNC_BN_TYPES = ('SyncBN', 'MMSyncBN')
+
+
+class ToolError(Exception):
+    """A command line that cannot work with this config or on this machine; the tools print the
+    message and exit instead of showing a traceback."""
+
+
+def load_config(config: str, launcher: str, cfg_options: dict | None,
+                work_dir: str | None) -> Config:
+    """Read ``config``, apply ``--cfg-options`` and choose the work directory like the toolboxes:
+    ``--work-dir`` > ``work_dir`` in the config > ``./work_dirs/<config file stem>``."""
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if cfg.get('default_scope') not in TOOLBOXES:
+        raise ToolError(f'{config}: default_scope is {cfg.get("default_scope")!r}; the tools run '
+                        f'configs of {", ".join(TOOLBOXES)} (default_scope tells which).')
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def enable_amp(cfg: Config) -> None:
+    """``--amp``: train with mmengine's ``AmpOptimWrapper`` (dynamic loss scale)."""
+    # The devices AmpOptimWrapper accepts; fail here rather than on its assertion after the model
+    # and data are built.
+    if not (is_cuda_available() or is_npu_available() or is_mlu_available()
+            or is_musa_available()):
+        raise ToolError('--amp needs a GPU: mmengine trains with mixed precision (AmpOptimWrapper) '
+                        'only on CUDA, NPU, MLU or MUSA devices, and none is available here. '
+                        'Leave out --amp to train in full precision.')
+    optim_wrapper = cfg.optim_wrapper
+    if optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+        print_log('AMP training is already enabled in the config.', logger='current')
+        return
+    if optim_wrapper.get('type', 'OptimWrapper') != 'OptimWrapper':
+        raise ToolError(f'--amp replaces optim_wrapper type OptimWrapper by AmpOptimWrapper, but '
+                        f'the config uses {optim_wrapper.type!r}.')
+    optim_wrapper.type = 'AmpOptimWrapper'
+    optim_wrapper.loss_scale = 'dynamic'
+
+
+def set_resume(cfg: Config, resume: str | None) -> None:
+    """``--resume`` alone (``'auto'``): the latest checkpoint of the work directory;
+    ``--resume PATH``: that checkpoint."""
+    if resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume is not None:
+        cfg.resume = True
+        cfg.load_from = resume
+
+
+def enable_visualization(cfg: Config, show_dir: str) -> None:
+    """``--show-dir``: turn on the toolbox's visualization hook, drawing every test image into
+    ``show_dir`` (mmseg's visualizer writes them under ``show_dir/vis_data/vis_image``)."""
+    hook = cfg.default_hooks.get('visualization')
+    if hook is None:
+        raise ToolError('--show-dir needs a visualization hook in default_hooks, e.g. '
+                        'default_hooks.visualization=dict(type="DetVisualizationHook") for mmdet.')
+    # Absolute, because mmdet and mmpose put relative paths under work_dir/<timestamp>.
+    show_dir = osp.abspath(show_dir)
+    toolbox = cfg.default_scope
+    if toolbox == 'mmdet':
+        hook.draw = True
+        hook.test_out_dir = show_dir
+    elif toolbox == 'mmseg':
+        hook.draw = True
+        hook.setdefault('interval', 1)  # the hook's default draws only every 50th image
+        cfg.visualizer.save_dir = show_dir
+    else:  # mmpose
+        hook.enable = True
+        hook.setdefault('interval', 1)
+        hook.out_dir = show_dir
+
+
+def add_prediction_dump(cfg: Config, out: str) -> None:
+    """``--out``: keep the predictions, as each toolbox's ``tools/test.py`` does: mmdet and mmpose
+    dump them to a pickle file, mmseg writes prediction images into a directory."""
+    toolbox = cfg.default_scope
+    if toolbox == 'mmseg':
+        if not isinstance(cfg.test_evaluator, dict):
+            raise ToolError('--out for mmseg configures the test metric (output_dir, '
+                            'keep_results); it needs test_evaluator to be a single metric dict.')
+        cfg.test_evaluator.output_dir = out
+        cfg.test_evaluator.keep_results = True
+        return
+    if not out.endswith(('.pkl', '.pickle')):
+        raise ToolError(f'--out for {toolbox} is a pickle file to dump predictions into; '
+                        f'it must end with .pkl or .pickle, got {out!r}.')
+    dump = dict(type='DumpDetResults' if toolbox == 'mmdet' else 'DumpResults', out_file_path=out)
+    evaluator = cfg.test_evaluator
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:  # an Evaluator config
+        evaluator.metrics = [*_as_list(evaluator.metrics), dump]
+    else:
+        cfg.test_evaluator = [*_as_list(evaluator), dump]
+
+
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Prepare a distributed run on a machine without CUDA (no-op otherwise).
+
+    mmengine assumes GPUs in distributed runs: ``init_dist`` calls ``torch.cuda.set_device`` and
+    ``Runner.wrap_model`` gives DDP ``device_ids=[LOCAL_RANK]``, which DDP rejects for CPU modules.
+    So the process group is initialised here with gloo (mmengine then skips its own
+    initialisation), DDP gets ``device_ids=None``, and synchronised batch norm, which runs on GPUs
+    only, becomes per-process ``BN`` (with a warning: statistics are no longer shared by ranks).
+    """
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return
+    if cfg.launcher != 'pytorch':
+        raise ToolError(f'--launcher {cfg.launcher} initialises CUDA devices, and CUDA is not '
+                        'available here. For distributed runs on CPU use --launcher pytorch, '
+                        'e.g. through tools/dist_train.sh / tools/dist_test.sh (torchrun).')
+    if not torch.distributed.is_initialized():
+        timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
+        kwargs = {} if timeout is None else dict(timeout=datetime.timedelta(seconds=timeout))
+        torch.distributed.init_process_group(backend='gloo', **kwargs)
+        _log_once(f'CUDA is not available: initialised torch.distributed with the gloo backend '
+                  f'({torch.distributed.get_world_size()} processes).')
+
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        # What Runner.wrap_model builds when model_wrapper_cfg is None.
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper_type = wrapper.get('type', 'MMDistributedDataParallel')
+    if isinstance(wrapper_type, str):
+        wrapper_type = MODEL_WRAPPERS.get(wrapper_type)
+    if isinstance(wrapper_type, type) and issubclass(wrapper_type, DistributedDataParallel):
+        wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+
+    replaced = _replace_sync_bn(cfg.model)
+    if cfg.get('sync_bn') is not None:  # Runner.wrap_model would convert BN to SyncBN
+        cfg.sync_bn = None
+        replaced += 1
+    if replaced:
+        _log_once('Synchronised batch norm needs GPUs: using per-process BN instead in this CPU '
+                  'distributed run (statistics are computed on each process\'s batch only).',
+                  logging.WARNING)
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The config's custom runner if it names one (``runner_type``), else mmengine's Runner."""
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def _replace_sync_bn(node) -> int:
+    """Set ``type='BN'`` in every SyncBN config dict below ``node``; returns how many."""
+    count = 0
+    if isinstance(node, dict):
+        if node.get('type') in SYNC_BN_TYPES:
+            node['type'] = 'BN'
+            count += 1
+        children = node.values()
+    elif isinstance(node, (list, tuple)):
+        children = node
+    else:
+        return 0
+    return count + sum(_replace_sync_bn(child) for child in children)
+
+
+def _log_once(message: str, level: int = logging.INFO) -> None:
+    """Log from rank 0 only (before the Runner exists, the current logger prints on every rank)."""
+    if get_rank() == 0:
+        print_log(message, logger='current', level=level)
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]

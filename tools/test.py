@@ -1,0 +1,80 @@
+"""Test (and evaluate) a checkpoint with an mmdet, mmsegmentation or mmpose config.
+
+The config's default_scope (mmdet / mmseg / mmpose) says which toolbox it belongs to. Metrics
+are logged and written to the work directory. Checkpoints are loaded with
+torch.load(weights_only=True): files holding arbitrary pickled objects are refused.
+Distributed testing: tools/dist_test.sh CONFIG CHECKPOINT NPROC [args].
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='config file (mmdet, mmseg or mmpose; default_scope tells)')
+    parser.add_argument('checkpoint', help='checkpoint file (local path or http(s) URL)')
+    parser.add_argument(
+        '--work-dir',
+        help='directory for the log and metrics; default: work_dir of the config, else '
+        './work_dirs/<config file name without extension>')
+    parser.add_argument(
+        '--out',
+        help='keep the predictions: mmdet and mmpose dump them into this pickle file (.pkl), '
+        'mmseg writes prediction maps as images into this directory')
+    parser.add_argument(
+        '--show-dir',
+        help='draw every test image with its predictions into this directory (the toolbox\'s '
+        'visualization hook; mmseg writes under SHOW_DIR/vis_data/vis_image)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        metavar='KEY=VALUE',
+        help='override config entries, e.g. test_dataloader.batch_size=2; lists as '
+        'key="[a,b]" or key=a,b, nested lists/tuples as key="[(a,b),(c,d)]" (quotes needed, '
+        'no spaces)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher: none (one process) or the launcher that started the processes of a '
+        'distributed run (pytorch = torchrun, used by tools/dist_test.sh). Without CUDA, only '
+        'pytorch is supported; it then uses the gloo backend')
+    parser.add_argument(
+        '--local-rank', '--local_rank', type=int, default=0,
+        help='set by torch.distributed.launch (torchrun uses the LOCAL_RANK variable instead)')
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main():
+    args = parse_args()
+    # Imported after parsing, so that --help answers at once. mmvitx registers the backbones;
+    # mmvitx.utils the safe checkpoint loading.
+    import mmvitx  # noqa: F401
+    from mmvitx.utils.toolbox import (ToolError, add_prediction_dump, build_runner,
+                                      enable_visualization, load_config, setup_cpu_distributed)
+    try:
+        if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
+            raise ToolError(f'checkpoint {args.checkpoint} does not exist.')
+        cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
+        cfg.load_from = args.checkpoint
+        if args.show_dir:
+            enable_visualization(cfg, args.show_dir)
+        if args.out:
+            add_prediction_dump(cfg, args.out)
+        setup_cpu_distributed(cfg)
+    except ToolError as error:
+        sys.exit(f'test.py: error: {error}')
+    runner = build_runner(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,81 @@
+"""Train a model from an mmdet, mmsegmentation or mmpose config with mmengine's Runner.
+
+The config's default_scope (mmdet / mmseg / mmpose) says which toolbox it belongs to; mmvitx's
+backbones are registered for all three. Logs, the dumped config and checkpoints go to the work
+directory. Distributed training: tools/dist_train.sh CONFIG NPROC [args].
+"""
+import argparse
+import os
+import sys
+
+from mmengine.config import DictAction
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='config file (mmdet, mmseg or mmpose; default_scope tells)')
+    parser.add_argument(
+        '--work-dir',
+        help='directory for logs and checkpoints; default: work_dir of the config, else '
+        './work_dirs/<config file name without extension>')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        const='auto',
+        metavar='CHECKPOINT',
+        help='resume training (weights, optimizer, schedulers, iteration, random states) from '
+        'CHECKPOINT; without a value, from the latest checkpoint in the work directory. Resume is '
+        'exact when the config fixes randomness.seed')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision (AmpOptimWrapper, dynamic loss scale); needs a GPU')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        metavar='KEY=VALUE',
+        help='override config entries, e.g. train_cfg.max_iters=100 '
+        'model.backbone.drop_path_rate=0.2; lists as key="[a,b]" or key=a,b, nested '
+        'lists/tuples as key="[(a,b),(c,d)]" (quotes needed, no spaces)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher: none (one process) or the launcher that started the processes of a '
+        'distributed run (pytorch = torchrun, used by tools/dist_train.sh). Without CUDA, only '
+        'pytorch is supported; it then uses the gloo backend')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK instead.
+    parser.add_argument(
+        '--local-rank', '--local_rank', type=int, default=0,
+        help='set by torch.distributed.launch (torchrun uses the LOCAL_RANK variable instead)')
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main():
+    args = parse_args()
+    # Imported after parsing, so that --help answers at once. mmvitx registers the backbones;
+    # mmvitx.utils the safe checkpoint loading and the random-state hook.
+    import mmvitx  # noqa: F401
+    from mmvitx.utils.toolbox import (ToolError, build_runner, enable_amp, load_config,
+                                      set_resume, setup_cpu_distributed)
+    try:
+        cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
+        if args.amp:
+            enable_amp(cfg)
+        set_resume(cfg, args.resume)
+        # Checkpoints carry the random states, so that a resumed run continues the same streams.
+        if not any(hook.get('type') == 'RandomStateHook' for hook in cfg.get('custom_hooks', [])):
+            cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='RandomStateHook')]
+        setup_cpu_distributed(cfg)
+    except ToolError as error:
+        sys.exit(f'train.py: error: {error}')
+    runner = build_runner(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
