@@ -1,0 +1,425 @@
+"""The HRFormer configs under ``configs/``: they load, build mmvitx's backbone, carry the published
+recipes (backbones.md §5.5/§5.6, or the documented choices where none is published), and one
+train iteration plus one validation pass of every config family runs through mmengine's Runner on
+the demo data (``demo_data`` fixture, see ``mmvitx/datasets/demo.py``).
+
+The run tests use the S configs with only what a CPU test needs changed: BN instead of SyncBN, no
+pretrained weights, small inputs, one iteration, a few images, no workers and no checkpoints.
+"""
+import copy
+import functools
+import math
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.hooks import Hook
+from mmengine.registry import MODELS, init_default_scope
+from mmengine.runner import Runner
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG_DIR = REPO / 'configs'
+BASE_CONFIGS = sorted((CONFIG_DIR / '_base_').rglob('*.py'))
+CONFIGS = sorted(p for p in CONFIG_DIR.rglob('*.py')
+                 if '_base_' not in p.relative_to(CONFIG_DIR).parts)
+NAME_RE = re.compile(r'^hrformer-(?P<size>[tsb])_(?P<method>ocr|upernet|cascade-mask-rcnn|heatmap)_'
+                     r'(?P<dataset>cityscapes|ade20k|coco)(?:-(?P<suffix>[0-9a-z-]+))?$')
+
+CHANNELS = {'t': (18, 36, 72, 144), 's': (32, 64, 128, 256), 'b': (78, 156, 312, 624)}
+# Exact counts derived with the spec's paramcount.py from the official hyperparameters.
+SEG_BACKBONE_PARAMS = {'t': 2_572_388, 's': 7_891_050, 'b': 44_040_666}
+POSE_BACKBONE_AND_HEAD_PARAMS = {'s': 7_746_779, 'b': 43_211_777}
+DATA_ROOTS = {
+    'cityscapes': 'data/cityscapes/',
+    'ade20k': 'data/ade/ADEChallengeData2016',
+    'coco': 'data/coco/',
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _load_once(path):
+    return Config.fromfile(path)
+
+
+def _load(path):
+    """Each config is parsed once per session (resolving ``mmseg::``-style bases is slow: mmengine
+    reads every metafile of the package); tests get a private copy."""
+    return copy.deepcopy(_load_once(Path(path)))
+
+
+def _rel(path):
+    return str(path.relative_to(CONFIG_DIR))
+
+
+def _parse_name(path):
+    match = NAME_RE.match(path.stem)
+    assert match, (f'{_rel(path)} does not follow '
+                   'hrformer-{size}_{method}_{dataset}[-{input}].py')
+    return match.groupdict()
+
+
+def _is_demo(path):
+    return (_parse_name(path)['suffix'] or '').endswith('demo')
+
+
+def _plain(obj):
+    """A config value as plain dicts/lists, without the ``_scope_`` keys mmengine adds to
+    dicts inherited across packages."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items() if k != '_scope_'}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_plain(v) for v in obj)
+    return obj
+
+
+def _build_model(cfg):
+    init_default_scope(cfg.default_scope)
+    return MODELS.build(cfg.model)
+
+
+def _num_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def _norm_types(obj):
+    """All norm_cfg types anywhere in a (nested) config."""
+    found = set()
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key == 'norm_cfg' and isinstance(value, dict):
+                found.add(value['type'])
+            found |= _norm_types(value)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            found |= _norm_types(value)
+    return found
+
+
+def test_config_inventory():
+    names = {p.stem for p in CONFIGS}
+    expected = {
+        f'hrformer-{size}_{rest}'
+        for size in 'sb'
+        for rest in ('ocr_cityscapes', 'ocr_ade20k', 'upernet_ade20k', 'cascade-mask-rcnn_coco',
+                     'heatmap_coco-256x192', 'heatmap_coco-384x288')
+    }
+    assert expected <= names, f'missing configs: {sorted(expected - names)}'
+    assert any(_is_demo(p) for p in CONFIGS), 'no demo config'
+
+
+@pytest.mark.parametrize('path', BASE_CONFIGS, ids=_rel)
+def test_base_config_loads(path):
+    cfg = _load(path)
+    assert 'model' in cfg or 'optim_wrapper' in cfg
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=_rel)
+def test_config_builds_mmvitx_backbone(path):
+    name = _parse_name(path)
+    size, method = name['size'], name['method']
+    cfg = _load(path)
+    assert _plain(cfg.custom_imports) == dict(imports=['mmvitx'], allow_failed_imports=False)
+    backbone = cfg.model.backbone
+    assert backbone.type == 'mmvitx.HRFormer'
+    assert backbone.arch == size
+    channels = CHANNELS[size]
+    if _is_demo(path):
+        assert backbone.init_cfg is None
+        assert _norm_types(cfg.model) == {'BN'}
+    else:
+        assert _plain(backbone.init_cfg) == dict(
+            type='Pretrained', checkpoint=f'checkpoints/hrformer-{size}_in1k.pth')
+        assert _norm_types(cfg.model) == {'SyncBN'}
+        assert not backbone.norm_eval
+
+    # input channels of necks and heads follow the backbone's branch channels
+    if method == 'ocr':
+        assert cfg.model.type == 'CascadeEncoderDecoder'
+        fcn, ocr = cfg.model.decode_head
+        assert (fcn.type, ocr.type) == ('FCNHead', 'OCRHead')
+        for head in (fcn, ocr):
+            assert list(head.in_channels) == list(channels)
+            assert tuple(head.in_index) == (0, 1, 2, 3)
+            assert head.input_transform == 'resize_concat'
+        assert fcn.channels == sum(channels)
+    elif method == 'upernet':
+        assert list(cfg.model.decode_head.in_channels) == list(channels)
+        assert cfg.model.auxiliary_head.in_channels == channels[cfg.model.auxiliary_head.in_index]
+    elif method == 'cascade-mask-rcnn':
+        assert list(cfg.model.neck.in_channels) == list(channels)
+    else:
+        assert tuple(backbone.out_indices) == (0, )
+        head = cfg.model.head
+        assert (head.type, head.in_channels, head.out_channels) == ('HeatmapHead', channels[0], 17)
+        assert head.deconv_out_channels is None
+    if method != 'heatmap':
+        assert tuple(backbone.out_indices) == (0, 1, 2, 3)
+
+    cfg.model.backbone.init_cfg = None
+    model = _build_model(cfg)
+    assert type(model.backbone).__module__.startswith('mmvitx'), type(model.backbone)
+    if method == 'heatmap':
+        assert _num_params(model) == POSE_BACKBONE_AND_HEAD_PARAMS[size]
+    else:
+        assert _num_params(model.backbone) == SEG_BACKBONE_PARAMS[size]
+
+
+def _seg_recipe(cfg, lr, iters, batch, crop, num_classes):
+    wrapper = cfg.optim_wrapper
+    assert wrapper.type == 'OptimWrapper'
+    assert _plain(wrapper.optimizer) == dict(
+        type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.01)
+    assert wrapper.paramwise_cfg.norm_decay_mult == 0
+    assert _plain(wrapper.paramwise_cfg.custom_keys) == {
+        'relative_position_bias_table': dict(decay_mult=0)}
+    warmup, poly = cfg.param_scheduler
+    assert (warmup.type, warmup.start_factor, warmup.begin, warmup.end) == (
+        'LinearLR', 1e-6, 0, 1500)
+    assert (poly.type, poly.power, poly.eta_min, poly.begin, poly.end) == (
+        'PolyLR', 1.0, 0.0, 1500, iters)
+    assert not warmup.by_epoch and not poly.by_epoch
+    assert cfg.train_cfg.type == 'IterBasedTrainLoop' and cfg.train_cfg.max_iters == iters
+    assert cfg.train_dataloader.batch_size == batch
+    assert tuple(cfg.model.data_preprocessor.size) == crop
+    heads = cfg.model.decode_head if isinstance(cfg.model.decode_head, list) else [
+        cfg.model.decode_head, cfg.model.auxiliary_head]
+    assert all(head.num_classes == num_classes for head in heads)
+    assert [head.loss_decode.loss_weight for head in heads] in ([0.4, 1.0], [1.0, 0.4])
+
+
+SEG_DROP_PATH = {'s': 0.2, 'b': 0.4}
+
+
+@pytest.mark.parametrize('path', [p for p in CONFIGS if not _is_demo(p)], ids=_rel)
+def test_config_recipe(path):
+    """Recipes of backbones.md §5.5/§5.6, and the choices documented in the configs elsewhere."""
+    name = _parse_name(path)
+    size, method, dataset = name['size'], name['method'], name['dataset']
+    cfg = _load(path)
+    drop_path = cfg.model.backbone.drop_path_rate
+    if method in ('ocr', 'upernet'):
+        assert drop_path == SEG_DROP_PATH[size]
+        if dataset == 'cityscapes':
+            _seg_recipe(cfg, 1e-4, 80000, 2, (512, 1024), 19)
+        elif method == 'ocr':
+            _seg_recipe(cfg, 1e-4, 160000, 2, (512, 512), 150)
+        else:  # Swin's mmseg UPerNet recipe (no published HRFormer UPerNet recipe)
+            _seg_recipe(cfg, 6e-5, 160000, 2, (512, 512), 150)
+        if method == 'ocr':
+            for head in cfg.model.decode_head:
+                assert _plain(head.sampler) == dict(
+                    type='OHEMPixelSampler', thresh=0.9, min_kept=100000)
+    elif method == 'cascade-mask-rcnn':
+        assert drop_path == {'s': 0.2, 'b': 0.3}[size]
+        assert cfg.model.type == 'CascadeRCNN' and cfg.model.neck.type == 'FPN'
+        assert _plain(cfg.optim_wrapper.optimizer) == dict(
+            type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05)
+        assert cfg.optim_wrapper.paramwise_cfg.norm_decay_mult == 0
+        # 3x: RepeatDataset x3 over 12 epochs, steps at 9 and 11; batch 2 x 8 GPUs
+        assert cfg.train_dataloader.dataset.type == 'RepeatDataset'
+        assert cfg.train_dataloader.dataset.times == 3
+        assert cfg.train_cfg.max_epochs == 12
+        assert cfg.param_scheduler[1].milestones == [9, 11]
+        assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size == 16
+        assert cfg.val_evaluator.metric == ['bbox', 'segm']
+        assert cfg.test_evaluator.metric == ['bbox', 'segm']
+    else:
+        resolution = name['suffix']
+        height, width = map(int, resolution.split('x'))
+        assert drop_path == {('s', '256x192'): 0.1, ('s', '384x288'): 0.1,
+                             ('b', '256x192'): 0.2, ('b', '384x288'): 0.3}[size, resolution]
+        assert _plain(cfg.optim_wrapper.optimizer) == dict(
+            type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.01)
+        assert _plain(cfg.optim_wrapper.paramwise_cfg.custom_keys) == {
+            'relative_position_bias_table': dict(decay_mult=0.)}
+        warmup, steps = cfg.param_scheduler
+        assert (warmup.type, warmup.start_factor, warmup.end, warmup.by_epoch) == (
+            'LinearLR', 1e-3, 500, False)
+        assert (steps.type, steps.milestones, steps.by_epoch) == ('MultiStepLR', [170, 200], True)
+        assert cfg.train_cfg.max_epochs == 210
+        batch = 8 if (size, resolution) == ('b', '384x288') else 32
+        assert cfg.train_dataloader.batch_size == batch
+        assert cfg.auto_scale_lr.base_batch_size == 8 * batch
+        codec = cfg.model.head.decoder
+        assert tuple(codec.input_size) == (width, height)
+        assert tuple(codec.heatmap_size) == (width // 4, height // 4)
+        assert codec.sigma == {'256x192': 2, '384x288': 3}[resolution]
+        affine = [t for t in cfg.train_dataloader.dataset.pipeline if t.type == 'TopdownAffine']
+        assert tuple(affine[0].input_size) == (width, height)
+
+    dataset_cfg = cfg.train_dataloader.dataset
+    dataset_cfg = dataset_cfg.get('dataset', dataset_cfg)  # RepeatDataset
+    assert dataset_cfg.data_root == DATA_ROOTS[dataset]
+
+
+@pytest.mark.parametrize('family', ['ocr_cityscapes', 'upernet_ade20k', 'cascade-mask-rcnn_coco',
+                                    'heatmap_coco-256x192'])
+def test_missing_data_error_names_path(family, tmp_path, monkeypatch):
+    """Without data, building the training set fails with an error that names the expected path
+    (mmseg, mmdet: FileNotFoundError; mmpose: an AssertionError naming the annotation file)."""
+    cfg = _load(CONFIG_DIR / 'hrformer' / f'hrformer-s_{family}.py')
+    monkeypatch.chdir(tmp_path)  # no data/ here
+    loader = cfg.train_dataloader
+    loader.num_workers, loader.persistent_workers = 0, False
+    init_default_scope(cfg.default_scope)
+    with pytest.raises((FileNotFoundError, AssertionError)) as info:
+        Runner.build_dataloader(loader)
+    expected = DATA_ROOTS[family.split('_')[1].split('-')[0]].rstrip('/')
+    assert expected in str(info.value)
+
+
+# --------------------------------------------------------------------------------------------
+# One train iteration and one validation pass per config family, on the demo data
+
+
+class _Probe(Hook):
+    """Records the training losses, the optimizer state of the backbone and the val metrics."""
+    priority = 'VERY_LOW'
+
+    def __init__(self):
+        self.losses = []
+        self.backbone_grads = None
+        self.metrics = None
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.losses.append({k: float(v) for k, v in outputs.items() if 'loss' in k})
+        optimizer = runner.optim_wrapper.optimizer
+        backbone_params = [p for p in runner.model.backbone.parameters() if p.requires_grad]
+        # AdamW keeps a state only for parameters that got a gradient; its first moment is
+        # (1 - beta1) * grad after one step, so it is non-zero where the gradient is.
+        states = [optimizer.state[p] for p in backbone_params if optimizer.state.get(p)]
+        self.backbone_grads = dict(
+            params=len(backbone_params),
+            with_grad=len(states),
+            nonzero=sum(bool(s['exp_avg'].abs().sum() > 0) for s in states))
+
+    def after_val_epoch(self, runner, metrics=None):
+        self.metrics = dict(metrics or {})
+
+
+def _set_in_pipeline(pipeline, type_name, **values):
+    matched = [t for t in pipeline if t.type == type_name]
+    assert matched, f'no {type_name} in the pipeline'
+    for transform in matched:
+        transform.update(values)
+
+
+def _cpu_overrides(cfg, tmp_path, name):
+    """What every CPU run changes: BN, no pretrained weights, no workers, logs, no checkpoints."""
+
+    def sync_to_bn(obj):
+        if isinstance(obj, dict):
+            if obj.get('type') == 'SyncBN':
+                obj['type'] = 'BN'
+            for value in obj.values():
+                sync_to_bn(value)
+        elif isinstance(obj, list):
+            for value in obj:
+                sync_to_bn(value)
+
+    sync_to_bn(cfg.model)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.backbone.drop_path_rate = 0.0
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key].num_workers = 0
+        cfg[key].persistent_workers = False
+    cfg.work_dir = str(tmp_path / 'work_dir')
+    cfg.experiment_name = f'test_configs_{name}'
+    cfg.visualizer.name = f'test_configs_{name}'
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint = None
+    cfg.randomness = dict(seed=0)
+    cfg.log_level = 'WARNING'
+
+
+def _seg_overrides(cfg, data_root, scale, crop):
+    cfg.model.data_preprocessor.size = crop
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1, val_interval=1)
+    for key, indices in (('train_dataloader', 2), ('val_dataloader', 1)):
+        dataset = cfg[key].dataset
+        dataset.data_root = data_root
+        dataset.indices = indices
+    cfg.train_dataloader.batch_size = 2
+    train_pipeline = cfg.train_dataloader.dataset.pipeline
+    _set_in_pipeline(train_pipeline, 'RandomResize', scale=scale)
+    _set_in_pipeline(train_pipeline, 'RandomCrop', crop_size=crop)
+    _set_in_pipeline(cfg.val_dataloader.dataset.pipeline, 'Resize', scale=scale)
+
+
+def _det_overrides(cfg, data_root):
+    cfg.train_cfg.max_epochs = 1
+    train = cfg.train_dataloader.dataset
+    train.times = 1
+    train.dataset.update(data_root=data_root, indices=2)
+    _set_in_pipeline(train.dataset.pipeline, 'RandomResize', scale=[(256, 160), (256, 192)])
+    val = cfg.val_dataloader.dataset
+    val.update(data_root=data_root, indices=1)
+    _set_in_pipeline(val.pipeline, 'Resize', scale=(256, 192))
+    cfg.val_evaluator.ann_file = f'{data_root}/annotations/instances_val2017.json'
+    # Fewer RoIs: RoIAlign's backward on CPU dominates the iteration otherwise (about 4x).
+    cfg.model.train_cfg.rpn_proposal.max_per_img = 256
+    for stage in cfg.model.train_cfg.rcnn:
+        stage.sampler.num = 64
+    cfg.model.test_cfg.rpn.max_per_img = 100
+    # an untrained classifier scores every class about 1/81, below the 0.05 default threshold
+    cfg.model.test_cfg.rcnn.update(score_thr=0.0, max_per_img=20)
+
+
+def _pose_overrides(cfg, data_root):
+    cfg.train_cfg.max_epochs = 1
+    cfg.train_dataloader.batch_size = 2
+    cfg.train_dataloader.dataset.update(data_root=data_root, indices=2)
+    cfg.val_dataloader.dataset.update(
+        data_root=data_root, indices=2,
+        bbox_file=f'{data_root}/person_detection_results/'
+        'COCO_val2017_detections_AP_H_56_person.json')
+    cfg.val_evaluator.ann_file = f'{data_root}/annotations/person_keypoints_val2017.json'
+
+
+FAMILIES = {
+    # family: (S config, how to point it at the demo data, metric keys)
+    'ocr_cityscapes': ('hrformer-s_ocr_cityscapes', lambda cfg, root: _seg_overrides(
+        cfg, str(root / 'cityscapes'), scale=(256, 128), crop=(128, 256)), ['mIoU']),
+    'ocr_ade20k': ('hrformer-s_ocr_ade20k', lambda cfg, root: _seg_overrides(
+        cfg, str(root / 'ade' / 'ADEChallengeData2016'), scale=(256, 128), crop=(128, 128)),
+        ['mIoU']),
+    'upernet_ade20k': ('hrformer-s_upernet_ade20k', lambda cfg, root: _seg_overrides(
+        cfg, str(root / 'ade' / 'ADEChallengeData2016'), scale=(256, 128), crop=(128, 128)),
+        ['mIoU']),
+    'cascade-mask-rcnn_coco': ('hrformer-s_cascade-mask-rcnn_coco',
+                               lambda cfg, root: _det_overrides(cfg, str(root / 'coco')),
+                               ['coco/bbox_mAP', 'coco/segm_mAP']),
+    'heatmap_coco': ('hrformer-s_heatmap_coco-256x192',
+                     lambda cfg, root: _pose_overrides(cfg, str(root / 'coco')), ['coco/AP']),
+    'demo': ('hrformer-t_ocr_cityscapes-demo', lambda cfg, root: _seg_overrides(
+        cfg, str(root / 'cityscapes'), scale=(256, 128), crop=(128, 256)), ['mIoU']),
+}
+
+
+@pytest.mark.parametrize('family', list(FAMILIES))
+def test_train_and_val_iteration(family, demo_data, tmp_path):
+    config, point_at_demo_data, metric_keys = FAMILIES[family]
+    cfg = _load(CONFIG_DIR / 'hrformer' / f'{config}.py')
+    _cpu_overrides(cfg, tmp_path, family)
+    point_at_demo_data(cfg, Path(demo_data))
+
+    runner = Runner.from_cfg(cfg)
+    probe = _Probe()
+    runner.register_hook(probe)
+    runner.train()
+
+    assert type(runner.model.backbone).__module__.startswith('mmvitx')
+    assert len(probe.losses) == 1, probe.losses  # exactly one training iteration ran
+    losses = probe.losses[0]
+    assert losses and all(math.isfinite(v) for v in losses.values()), losses
+    assert losses['loss'] > 0
+    # the gradient reached every backbone parameter
+    grads = probe.backbone_grads
+    assert grads['params'] > 0 and grads['with_grad'] == grads['params'], grads
+    assert grads['nonzero'] >= 0.95 * grads['params'], grads
+    assert probe.metrics is not None, 'no validation ran'
+    for key in metric_keys:
+        assert key in probe.metrics, (key, probe.metrics)
+        assert math.isfinite(float(probe.metrics[key]))
