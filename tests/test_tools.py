@@ -202,3 +202,17 @@ def test_show_dir_and_out_follow_each_toolbox(toolbox, tmp_path):
     dump = dict(type='DumpDetResults' if toolbox == 'mmdet' else 'DumpResults',
                 out_file_path='pred.pkl')
     assert cfg.test_evaluator[-1] == dump and len(cfg.test_evaluator) == 2
+
+
+@pytest.mark.parametrize('config, data_root', [
+    ('hrformer-s_ocr_cityscapes', 'data/cityscapes/'),
+    ('hrformer-s_heatmap_coco-256x192', 'data/coco/'),
+])
+def test_missing_dataset_names_path_and_preparation(tmp_path, config, data_root):
+    result = subprocess.run(
+        [sys.executable, str(TOOLS / 'train.py'), str(REPO / 'configs' / 'hrformer' / f'{config}.py')],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert f"dataset root '{data_root}' does not exist" in result.stderr
+    assert 'Dataset preparation' in result.stderr and 'generate_demo_data.py' in result.stderr
+    assert 'Traceback' not in result.stderr

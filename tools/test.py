@@ -59,11 +59,13 @@ def main():
     # mmvitx.utils the safe checkpoint loading.
     import mmvitx  # noqa: F401
     from mmvitx.utils.toolbox import (ToolError, add_prediction_dump, build_runner,
-                                      enable_visualization, load_config, setup_cpu_distributed)
+                                      check_data_roots, enable_visualization, load_config,
+                                      setup_cpu_distributed)
     try:
         if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
             raise ToolError(f'checkpoint {args.checkpoint} does not exist.')
         cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
+        check_data_roots(cfg, ('test_dataloader', ))
         cfg.load_from = args.checkpoint
         if args.show_dir:
             enable_visualization(cfg, args.show_dir)

@@ -60,10 +60,11 @@ def main():
     # Imported after parsing, so that --help answers at once. mmvitx registers the backbones;
     # mmvitx.utils the safe checkpoint loading and the random-state hook.
     import mmvitx  # noqa: F401
-    from mmvitx.utils.toolbox import (ToolError, build_runner, enable_amp, load_config,
-                                      set_resume, setup_cpu_distributed)
+    from mmvitx.utils.toolbox import (ToolError, build_runner, check_data_roots, enable_amp,
+                                      load_config, set_resume, setup_cpu_distributed)
     try:
         cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
+        check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
         if args.amp:
             enable_amp(cfg)
         set_resume(cfg, args.resume)

@@ -6,6 +6,7 @@ toolbox's own ``tools/train.py`` / ``tools/test.py`` do, plus what CPU-only dist
 """
 import datetime
 import logging
+import os
 import os.path as osp
 
 import torch
@@ -164,6 +165,23 @@ def setup_cpu_distributed(cfg: Config) -> None:
         _log_once('Synchronised batch norm needs GPUs: using per-process BN instead in this CPU '
                   'distributed run (statistics are computed on each process\'s batch only).',
                   logging.WARNING)
+
+
+def check_data_roots(cfg: Config, loaders: tuple[str, ...]) -> None:
+    """Stop before building anything when a dataset root is missing, saying how to prepare it (the
+    toolboxes' own errors name a file deep inside the dataset and come after model building)."""
+    for name in loaders:
+        dataset = (cfg.get(name) or {}).get('dataset')
+        while isinstance(dataset, dict) and isinstance(dataset.get('dataset'), dict):
+            dataset = dataset['dataset']  # RepeatDataset, ClassBalancedDataset, ...
+        data_root = dataset.get('data_root') if isinstance(dataset, dict) else None
+        if data_root and '://' not in data_root and not osp.isdir(data_root):
+            raise ToolError(
+                f'{name}: the dataset root {data_root!r} does not exist (relative to '
+                f'{os.getcwd()}). Prepare the dataset as described in README.md, "Dataset '
+                f'preparation", or write the small synthetic look-alikes with '
+                f'`python tools/misc/generate_demo_data.py` (into data/demo/) and set data_root '
+                f'accordingly, e.g. --cfg-options {name}.dataset.data_root=data/demo/...')
 
 
 def build_runner(cfg: Config) -> Runner:
