@@ -29,10 +29,14 @@ def num_params(module):
 
 @pytest.mark.parametrize('arch', ['t', 's', 'b'])
 def test_parameter_counts(arch):
+    from mmengine.registry import DefaultScope
     from mmpose.models.heads import HeatmapHead
     assert num_params(HRFormer(arch)) == SEG_BACKBONE_PARAMS[arch]
     pose_backbone = HRFormer(arch, out_indices=(0, ))
-    head = HeatmapHead(in_channels=CHANNELS[arch][0], out_channels=17, deconv_out_channels=None)
+    # The head builds its loss from the registry of the current scope, which other tests change.
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        head = HeatmapHead(in_channels=CHANNELS[arch][0], out_channels=17,
+                           deconv_out_channels=None)
     assert num_params(pose_backbone) + num_params(head) == POSE_BACKBONE_AND_HEAD_PARAMS[arch]
 
 
