@@ -1,3 +1,4 @@
+from .fastervit import FasterViT
 from .hrformer import HRFormer
 
-__all__ = ['HRFormer']
+__all__ = ['FasterViT', 'HRFormer']

@@ -1,9 +1,14 @@
-from .attention import LocalWindowSelfAttention, WindowMultiheadAttention, relative_position_index
-from .ffn import DepthwiseConvFFN
-from .window import crop_padding, pad_to_window_multiple, window_merge, window_partition
+from .attention import (ContinuousBiasWindowAttention, LocalWindowSelfAttention,
+                        WindowMultiheadAttention)
+from .ffn import DepthwiseConvFFN, LinearFFN
+from .norm import LayerNorm2d, LayerScale
+from .position import ContinuousPositionBias, GridPositionEmbedding
+from .window import (crop_padding, pad_to_window_multiple, relative_position_index, window_merge,
+                     window_partition)
 
 __all__ = [
-    'LocalWindowSelfAttention', 'WindowMultiheadAttention', 'relative_position_index',
-    'DepthwiseConvFFN', 'crop_padding', 'pad_to_window_multiple', 'window_merge',
+    'ContinuousBiasWindowAttention', 'LocalWindowSelfAttention', 'WindowMultiheadAttention', 'relative_position_index',
+    'DepthwiseConvFFN', 'LinearFFN', 'LayerNorm2d', 'LayerScale', 'ContinuousPositionBias',
+    'GridPositionEmbedding', 'crop_padding', 'pad_to_window_multiple', 'window_merge',
     'window_partition'
 ]

@@ -4,24 +4,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model.weight_init import trunc_normal_
 
-from .window import crop_padding, pad_to_window_multiple, window_merge, window_partition
-
-
-def relative_position_index(window_size: tuple[int, int]) -> torch.Tensor:
-    """Swin-style lookup: for every (query, key) pair of a window, the row of the bias table.
-
-    Row = (dy + wh - 1) * (2 * ww - 1) + (dx + ww - 1) for the offset (dy, dx) from key to query.
-    """
-    wh, ww = window_size
-    coords = torch.stack(torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing='ij')).flatten(1)
-    offsets = coords[:, :, None] - coords[:, None, :]
-    return (offsets[0] + wh - 1) * (2 * ww - 1) + (offsets[1] + ww - 1)
+from .position import ContinuousPositionBias
+from .window import (crop_padding, pad_to_window_multiple, relative_position_index, window_merge,
+                     window_partition)
 
 
 class WindowMultiheadAttention(nn.Module):
     """Multi-head attention over the tokens of each window, with a learned relative position bias.
 
-    Input and output are (num_windows * B, wh * ww, C). q, k, v come from one fused projection.
+    Input and output are (num_windows * B, N, C), N = wh * ww (or any N without the learned
+    bias). q, k, v come from one fused projection.
     """
 
     def __init__(self, embed_dims: int, num_heads: int, window_size: tuple[int, int],
@@ -57,11 +49,15 @@ class WindowMultiheadAttention(nn.Module):
         bias = self.relative_position_bias_table[self.relative_position_index]
         return bias.permute(2, 0, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, attn_bias: torch.Tensor | None = None) -> torch.Tensor:
+        """``attn_bias``: an extra additive bias broadcastable to (B, num_heads, N, N), e.g. a
+        bias computed outside (FasterViT's continuous position bias)."""
         batch, num_tokens, channels = x.shape
         qkv = self.qkv(x).view(batch, num_tokens, 3, self.num_heads, channels // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
         bias = self.position_bias()
+        if attn_bias is not None:
+            bias = attn_bias if bias is None else bias + attn_bias
         if bias is not None:
             bias = bias.to(q.dtype)
         x = F.scaled_dot_product_attention(
@@ -92,3 +88,24 @@ class LocalWindowSelfAttention(nn.Module):
         windows = self.attn(window_partition(x, self.window_size))
         x = window_merge(windows, self.window_size, height, width)
         return crop_padding(x, padding)
+
+
+class ContinuousBiasWindowAttention(WindowMultiheadAttention):
+    """Window attention with a continuous (MLP-generated, log-spaced) relative position bias.
+
+    ``num_prefix`` extra tokens may precede the window's tokens (FasterViT's carrier tokens); their
+    rows and columns of the bias are zero, i.e. they attend and are attended without position
+    bias.
+    """
+
+    def __init__(self, embed_dims: int, num_heads: int, pretrained_window: tuple[int, int],
+                 qkv_bias: bool = True, attn_drop: float = 0., proj_drop: float = 0.):
+        super().__init__(embed_dims, num_heads, pretrained_window, qkv_bias=qkv_bias,
+                         with_rel_pos_bias=False, attn_drop=attn_drop, proj_drop=proj_drop)
+        self.cpb = ContinuousPositionBias(num_heads, pretrained_window)
+
+    def forward(self, x: torch.Tensor, window: tuple[int, int], num_prefix: int = 0) -> torch.Tensor:
+        bias = self.cpb(window, x)
+        if num_prefix:
+            bias = F.pad(bias, (num_prefix, 0, num_prefix, 0))
+        return super().forward(x, attn_bias=bias)

@@ -27,3 +27,17 @@ class DepthwiseConvFFN(nn.Module):
 
     def forward(self, x):
         return self.fc2(self.dwconv(self.fc1(x)))
+
+
+class LinearFFN(nn.Module):
+    """Transformer MLP on tokens: Linear -> GELU -> Linear (with dropout after each Linear)."""
+
+    def __init__(self, in_dims: int, hidden_dims: int, drop: float = 0.):
+        super().__init__()
+        self.fc1 = nn.Linear(in_dims, hidden_dims)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden_dims, in_dims)
+        self.drop = nn.Dropout(drop)
+
+    def forward(self, x):
+        return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))

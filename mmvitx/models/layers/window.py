@@ -48,3 +48,14 @@ def window_merge(windows: torch.Tensor, window_size: tuple[int, int], height: in
     channels = windows.shape[-1]
     x = windows.view(-1, height // wh, width // ww, wh, ww, channels)
     return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, height, width, channels)
+
+
+def relative_position_index(window_size: tuple[int, int]) -> torch.Tensor:
+    """Swin-style lookup: for every (query, key) pair of a window, the row of the bias table.
+
+    Row = (dy + wh - 1) * (2 * ww - 1) + (dx + ww - 1) for the offset (dy, dx) from key to query.
+    """
+    wh, ww = window_size
+    coords = torch.stack(torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing='ij')).flatten(1)
+    offsets = coords[:, :, None] - coords[:, None, :]
+    return (offsets[0] + wh - 1) * (2 * ww - 1) + (offsets[1] + ww - 1)
