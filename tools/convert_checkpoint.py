@@ -1,6 +1,8 @@
 """Convert an official (or other known) backbone checkpoint into mmvitx's layout.
 
     python tools/convert_checkpoint.py hrformer hrt_small.pth checkpoints/hrformer-s_in1k.pth
+    python tools/convert_checkpoint.py fastervit fastervit_2_224_1k.pth.tar \
+        checkpoints/fastervit-2_in1k.pth
 
 The output holds ``{'state_dict': ..., 'meta': {...}}`` with plain tensors only, so it loads with
 ``torch.load(weights_only=True)``; point a config's ``backbone.init_cfg.checkpoint`` at it.

@@ -19,7 +19,6 @@ import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule, build_norm_layer
 from mmcv.cnn.bricks import DropPath
-from mmengine.model import BaseModule
 from mmengine.model.weight_init import constant_init, trunc_normal_init
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -27,7 +26,8 @@ from ...registry import register_model
 from ..layers import (ContinuousBiasWindowAttention, GridPositionEmbedding, LayerNorm2d,
                       LayerScale, LinearFFN, crop_padding, pad_to_window_multiple, window_merge,
                       window_partition)
-from ..pretrained import load_pretrained, register_converter
+from ..pretrained import register_converter
+from .base import DenseBackbone
 
 # Stage-1 channels (doubled per stage), stem channels, blocks per stage, heads of the attention
 # stages (the first two entries are unused: those stages are convolutional), window per stage,
@@ -251,7 +251,7 @@ class HATStage(nn.Module):
 
 
 @register_model
-class FasterViT(BaseModule):
+class FasterViT(DenseBackbone):
     """FasterViT backbone (`arXiv 2306.06189 <https://arxiv.org/abs/2306.06189>`_).
 
     Args:
@@ -276,6 +276,8 @@ class FasterViT(BaseModule):
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` loads a local checkpoint (official
             or mmvitx layout, converted on load); otherwise the paper's initialisation.
     """
+
+    pretrained_family = 'fastervit'
 
     def __init__(self,
                  arch: str | dict = '0',
@@ -367,17 +369,12 @@ class FasterViT(BaseModule):
                 x = self.downsamples[i](x)
         return tuple(outs)
 
-    def init_weights(self):
+    def _init_layers(self):
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 trunc_normal_init(module, std=0.02, bias=0.)
             elif isinstance(module, (nn.LayerNorm, _BatchNorm)):
                 constant_init(module, val=1., bias=0.)
-        if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
-            load_pretrained(self, self.init_cfg['checkpoint'], 'fastervit')
-        elif self.init_cfg is not None:
-            super().init_weights()
-        self._is_init = True
 
     def _frozen_modules(self):
         if self.frozen_stages >= 0:
@@ -388,21 +385,6 @@ class FasterViT(BaseModule):
                 yield self.downsamples[i]
             if str(i) in self.out_norms:
                 yield self.out_norms[str(i)]
-
-    def _freeze_stages(self):
-        for module in self._frozen_modules():
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
-        return self
 
 
 # ----------------------------------------------------------------------------- checkpoints

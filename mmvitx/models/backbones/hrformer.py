@@ -13,13 +13,13 @@ import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule, build_norm_layer
 from mmcv.cnn.bricks import DropPath
-from mmengine.model import BaseModule
 from mmengine.model.weight_init import constant_init, kaiming_init, trunc_normal_init
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...registry import register_model
 from ..layers import DepthwiseConvFFN, LocalWindowSelfAttention
-from ..pretrained import load_pretrained, register_converter
+from ..pretrained import register_converter
+from .base import DenseBackbone
 
 # Per-branch channels and heads of stages 2-4 (branch k exists from stage k+1 on), and modules per
 # stage 1-4. Every module runs `num_blocks` blocks per branch; stage 1 is `num_blocks` bottlenecks.
@@ -141,7 +141,7 @@ class HRFormerModule(nn.Module):
 
 
 @register_model
-class HRFormer(BaseModule):
+class HRFormer(DenseBackbone):
     """HRFormer backbone (`arXiv 2110.09408 <https://arxiv.org/abs/2110.09408>`_).
 
     Args:
@@ -163,6 +163,8 @@ class HRFormer(BaseModule):
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` loads a local checkpoint (official,
             mmpose or mmvitx layout, converted on load); otherwise the paper's initialisation.
     """
+
+    pretrained_family = 'hrformer'
 
     def __init__(self,
                  arch: str | dict = 's',
@@ -270,7 +272,7 @@ class HRFormer(BaseModule):
             branches = stage(branches)
         return tuple(branches[i] for i in self.out_indices)
 
-    def init_weights(self):
+    def _init_layers(self):
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 trunc_normal_init(module, std=0.02, bias=0.)
@@ -280,11 +282,6 @@ class HRFormer(BaseModule):
                 kaiming_init(module, mode='fan_out', nonlinearity='relu')
             elif hasattr(module, 'relative_position_bias_table'):
                 module.init_weights()
-        if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
-            load_pretrained(self, self.init_cfg['checkpoint'], 'hrformer')
-        elif self.init_cfg is not None:
-            super().init_weights()
-        self._is_init = True
 
     def _frozen_modules(self):
         if self.frozen_stages >= 0:
@@ -293,21 +290,6 @@ class HRFormer(BaseModule):
             if stage > 1:
                 yield self.transitions[stage - 2]
             yield self.stages[stage - 1]
-
-    def _freeze_stages(self):
-        for module in self._frozen_modules():
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
-        return self
 
 
 # ----------------------------------------------------------------------------- checkpoints

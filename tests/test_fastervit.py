@@ -1,0 +1,335 @@
+"""FasterViT backbone: exact sizes, any input size with dynamic carrier tokens, options, inference
+caching, registry, and conversion checked against the official ``fastervit`` package."""
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmvitx.models.backbones import FasterViT
+from mmvitx.models.backbones.fastervit import HATBlock, arch_zoo, convert_fastervit
+from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding
+
+REPO = Path(__file__).resolve().parents[1]
+# Exact counts with the ImageNet classifier (final BatchNorm + Linear 1000), derived with
+# ../shared/specs/paramcount.py from the official hyperparameters: fastervit(**FV[...]); the
+# 4-21k models at 512/768 with their windows and res. FasterViT-4's 365,555,712 is also what the
+# official package instantiates (spec §4.3; the README's 424.6M is not the released definition).
+OFFICIAL_PARAMS = {
+    '0': 31_404_840, '1': 53_366_696, '2': 75_923_816, '3': 159_547_944, '4': 365_555_712,
+    '5': 957_520_552, '6': 1_360_328_872, '4-21k-224': 271_944_224, '4-21k-384': 271_944_224,
+    '4-21k-512': 271_944_224, '4-21k-768': 271_944_224,
+}
+# mmvitx's dense backbone: the official one without the classifier, plus a LayerNorm per output.
+BACKBONE_PARAMS = {
+    '0': 30_892_736, '1': 52_726_816, '2': 75_156_160, '3': 158_524_736, '4': 363_989_456,
+    '5': 954_964_032, '6': 1_357_772_352, '4-21k-224': 270_377_968, '4-21k-384': 270_377_968,
+    '4-21k-512': 270_377_968, '4-21k-768': 270_377_968,
+}
+CHANNELS = {'0': (64, 128, 256, 512), '2': (96, 192, 384, 768)}
+# Small but complete: carrier tokens in stage 3, layer scale and stage-end propagation.
+TINY = dict(embed_dims=32, stem_dims=16, depths=(1, 1, 2, 2), num_heads=(2, 2, 4, 4),
+            layer_scale=1e-5, propagation=True)
+
+
+def num_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+@pytest.mark.parametrize('arch', list(arch_zoo))
+def test_parameter_counts(arch):
+    with torch.device('meta'):  # FasterViT-6 has 1.36 billion parameters
+        model = FasterViT(arch)
+    assert num_params(model) == BACKBONE_PARAMS[arch]
+    features = model.num_features[-1]
+    classifier = 2 * features + features * 1000 + 1000
+    assert num_params(model) - num_params(model.out_norms) + classifier == OFFICIAL_PARAMS[arch]
+
+
+def expected_sizes(height, width):
+    sizes = []
+    for _ in range(5):  # two stride-2 stem convs, then three stride-2 downsamples (3x3, pad 1)
+        height, width = math.ceil(height / 2), math.ceil(width / 2)
+        sizes.append((height, width))
+    return sizes[1:]
+
+
+@pytest.mark.parametrize('size', [(250, 190), (97, 131), (32, 32), (1, 1)])
+def test_any_input_size(size):
+    model = FasterViT('0').eval()
+    with torch.no_grad():
+        outs = model(torch.randn(1, 3, *size))
+    assert [tuple(o.shape[1:]) for o in outs] == [
+        (c, *hw) for c, hw in zip(CHANNELS['0'], expected_sizes(*size))]
+    assert all(torch.isfinite(o).all() for o in outs)
+
+
+def capture_carrier_grids(model, x):
+    grids = []
+    hooks = [m.register_forward_hook(lambda m, args, out: grids.append(tuple(args[1].shape[1:3])))
+             for m in model.modules() if isinstance(m, HATBlock) and m.ct_size]
+    with torch.no_grad():
+        model(x)
+    for hook in hooks:
+        hook.remove()
+    return grids
+
+
+@pytest.mark.parametrize('size, grid', [
+    ((224, 224), (4, 4)),     # the paper's 14x14 stage-3 map: 2x2 windows, 2x2 tokens each
+    ((320, 480), (6, 10)),    # 20x30: padded to 21x35, 3x5 windows
+    ((800, 1216), (16, 22)),  # detection-sized: 50x76, padded to 56x77: 8x11 windows
+])
+def test_carrier_tokens_follow_the_input_size(size, grid):
+    model = FasterViT(TINY).eval()
+    grids = capture_carrier_grids(model, torch.randn(1, 3, *size))
+    assert grids == [grid] * 2  # every block of stage 3 sees the same carrier grid
+    outs = model(torch.randn(1, 3, *size))
+    assert outs[2].shape[-2:] == (size[0] // 16, size[1] // 16)
+
+
+def test_nothing_resolution_dependent_is_saved():
+    model = FasterViT(TINY)
+    before = {k: v.shape for k, v in model.state_dict().items()}
+    model.eval()
+    with torch.no_grad():
+        model(torch.randn(1, 3, 320, 480))
+    after = {k: v.shape for k, v in model.state_dict().items()}
+    assert before == after
+    assert not [k for k in after if 'relative' in k or 'coords' in k or 'index' in k]
+    non_bn_buffers = [n for n, b in model.named_buffers()
+                      if not n.endswith(('running_mean', 'running_var', 'num_batches_tracked'))]
+    assert not non_bn_buffers
+
+
+def count_position_mlp_calls(model):
+    calls = []
+    for module in model.modules():
+        if isinstance(module, (GridPositionEmbedding, ContinuousPositionBias)):
+            module.mlp.register_forward_hook(lambda *args: calls.append(1))
+    return calls
+
+
+def test_inference_caches_position_terms_per_size_and_training_recomputes():
+    torch.manual_seed(0)
+    model = FasterViT(TINY)
+    model.init_weights()
+    calls = count_position_mlp_calls(model)
+    model.eval()
+    x = torch.randn(1, 3, 96, 128)
+    with torch.no_grad():
+        first = model(x)
+        per_forward = len(calls)
+        assert per_forward > 0
+        second = model(x)
+        assert len(calls) == per_forward  # all cached
+        model(torch.randn(1, 3, 160, 224))  # a new size: a new carrier grid is computed
+        assert len(calls) > per_forward
+    for a, b in zip(first, second):
+        torch.testing.assert_close(a, b)
+
+    # With autograd (e.g. in training) nothing is cached: the MLPs must receive gradients.
+    model.train()
+    calls.clear()
+    model(x)
+    model(x)
+    assert len(calls) == 2 * per_forward
+
+    # New weights (a checkpoint load, or an EMA swap) are never served stale cached terms.
+    model.eval()
+    with torch.no_grad():
+        model(x)
+        other = FasterViT(TINY)
+        other.init_weights()
+        for module in other.modules():
+            if isinstance(module, (GridPositionEmbedding, ContinuousPositionBias)):
+                torch.nn.init.normal_(module.mlp[2].weight)
+        model.load_state_dict(other.state_dict())
+        other.eval()
+        for a, b in zip(model(x), other(x)):
+            torch.testing.assert_close(a, b)
+
+
+def test_invalid_arguments_are_explained():
+    with pytest.raises(KeyError, match=r"'0', '1', '2', '3', '4', '5', '6', '4-21k-224'"):
+        FasterViT('7')
+    with pytest.raises(ValueError, match='num_heads'):
+        FasterViT(dict(embed_dims=32, stem_dims=16, depths=(1, 1, 1, 1)))
+    with pytest.raises(ValueError, match='window_sizes'):
+        FasterViT(dict(TINY, window_sizes=(7, 7)))
+    with pytest.raises(ValueError, match='out_indices'):
+        FasterViT('0', out_indices=(4, ))
+    assert FasterViT('faster_vit_0_224').arch == FasterViT('0').arch  # official names work
+
+
+def test_out_indices_select_stages():
+    model = FasterViT(TINY, out_indices=(3, )).eval()
+    outs = model(torch.randn(2, 3, 64, 48))
+    assert len(outs) == 1 and outs[0].shape == (2, 256, 2, 2)
+    assert model.out_channels == (256, )
+    model = FasterViT(TINY, out_indices=(1, 2))
+    assert [o.shape[1] for o in model(torch.randn(1, 3, 64, 64))] == [64, 128]
+
+
+def test_drop_path_schedule():
+    model = FasterViT('0', drop_path_rate=0.2)
+    blocks = [block for stage in model.stages for block in stage.blocks]
+    rates = [getattr(block.drop_path, 'drop_prob', 0.) for block in blocks]
+    assert len(rates) == 16  # 2 + 3 + 6 + 5
+    assert rates[0] == 0 and rates[-1] == pytest.approx(0.2)
+    assert rates == sorted(rates)
+
+
+def test_frozen_stages_and_norm_eval():
+    model = FasterViT(TINY, frozen_stages=2, norm_eval=True)
+    model.train()
+    frozen = [model.stem, model.stages[0], model.stages[1], model.downsamples[0],
+              model.downsamples[1], model.out_norms['0'], model.out_norms['1']]
+    for module in frozen:
+        assert all(not p.requires_grad for p in module.parameters())
+        assert all(not m.training for m in module.modules())
+    for module in (model.stages[2], model.downsamples[2], model.out_norms['2']):
+        assert all(p.requires_grad for p in module.parameters())
+    assert all(not m.training for m in model.modules() if isinstance(m, _BatchNorm))
+    assert model.stages[2].blocks[0].norm1.training  # LayerNorms keep training mode
+
+
+def test_activation_checkpointing_gives_same_gradients():
+    x = torch.randn(2, 3, 100, 92)
+    grads = []
+    for with_cp in (False, True):
+        torch.manual_seed(1)
+        model = FasterViT(TINY, with_cp=with_cp)
+        model.init_weights()
+        sum(o.square().mean() for o in model(x)).backward()
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    torch.testing.assert_close(grads[0], grads[1], atol=1e-5, rtol=1e-4)
+
+
+def test_gradients_reach_every_parameter():
+    model = FasterViT(TINY, drop_path_rate=0.1)
+    model.init_weights()
+    model.train()
+    outs = model(torch.randn(2, 3, 131, 97))
+    sum(F.adaptive_avg_pool2d(o, 1).sum() for o in outs).backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.any()]
+    assert not missing
+
+
+def test_registry_builds_mmvitx_class_in_every_toolbox():
+    from mmdet.registry import MODELS as MMDET_MODELS
+    from mmpose.registry import MODELS as MMPOSE_MODELS
+    from mmseg.registry import MODELS as MMSEG_MODELS
+    for registry in (MMDET_MODELS, MMSEG_MODELS, MMPOSE_MODELS):
+        for name in ('mmvitx.FasterViT', 'FasterViT'):
+            assert type(registry.build(dict(type=name, arch=TINY))) is FasterViT
+
+
+def test_missing_pretrained_file_names_path_and_converter(tmp_path):
+    path = tmp_path / 'fastervit-0_in1k.pth'
+    model = FasterViT(TINY, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(FileNotFoundError) as error:
+        model.init_weights()
+    assert str(path) in str(error.value)
+    assert 'tools/convert_checkpoint.py fastervit' in str(error.value)
+
+
+# ----------------------------------------------------------------------------- conversion
+def official_model(arch):
+    """The official FasterViT (``fastervit`` 1.0.0, a test-only reference under a non-commercial
+    licence) with random weights and BN statistics, so that a wrong mapping cannot go
+    unnoticed."""
+    fastervit = pytest.importorskip('fastervit.models.faster_vit',
+                                    reason='the official fastervit 1.0.0 package is not installed')
+    if arch == 'tiny':
+        model = fastervit.FasterViT(
+            dim=TINY['embed_dims'], in_dim=TINY['stem_dims'], depths=list(TINY['depths']),
+            window_size=[7] * 4, ct_size=2, mlp_ratio=4, num_heads=list(TINY['num_heads']),
+            layer_scale=TINY['layer_scale'], do_propagation=True)
+    else:
+        model = getattr(fastervit, f'faster_vit_{arch}_224')()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            if not tensor.is_floating_point() or 'relative' in name:
+                continue
+            if name.endswith('running_var'):
+                tensor.uniform_(0.5, 1.5, generator=generator)
+            elif name.endswith(('running_mean', 'bias')):
+                tensor.normal_(0, 0.1, generator=generator)
+            elif name.split('.')[-1].startswith('gamma'):
+                tensor.normal_(0, 0.5, generator=generator)  # layer scale far from its 1e-5 init
+            else:
+                tensor.add_(torch.randn(tensor.shape, generator=generator) * 0.02)
+    return model.eval()
+
+
+def official_stage_outputs(model, x):
+    """The official model's stage outputs before each downsample."""
+    outputs = []
+    hooks = [level.downsample.register_forward_pre_hook(lambda m, args: outputs.append(args[0]))
+             for level in model.levels[:3]]
+    hooks.append(model.levels[3].register_forward_hook(lambda m, args, out: outputs.append(out)))
+    with torch.no_grad():
+        model.forward_features(x)
+    for hook in hooks:
+        hook.remove()
+    return outputs
+
+
+@pytest.mark.parametrize('arch', ['tiny', '0'])
+def test_converter_matches_official_outputs(arch):
+    reference = official_model(arch)
+    state = reference.state_dict()
+    model = FasterViT(TINY if arch == 'tiny' else arch)
+    converted = convert_fastervit(state)
+    result = model.load_state_dict(converted, strict=False)
+    assert not result.unexpected_keys
+    assert all(k.startswith('out_norms.') for k in result.missing_keys), result.missing_keys
+    # Dropped: the classifier, the resolution-dependent buffers, and the carrier-token conv's
+    # second name (the official module registers it twice).
+    dropped = set(state) - {k for k in state if convert_fastervit({k: state[k]})}
+    assert dropped and all(k.startswith(('norm.', 'head.')) or 'relative' in k.split('.')[-1]
+                           or '.global_tokenizer.pos_embed.' in k for k in dropped), dropped
+    model.eval()
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    expected = official_stage_outputs(reference, x)
+    with torch.no_grad():
+        actual = model(x)
+        expected = [model.out_norms[str(i)](e) for i, e in enumerate(expected)]
+    for e, a in zip(expected, actual):
+        assert e.abs().max() > 0.1  # non-trivial activations
+        assert (e - a).abs().max() < 1e-4
+
+
+def test_converter_is_idempotent_and_cli_roundtrip(tmp_path):
+    reference = official_model('tiny')
+    official = reference.state_dict()
+    converted = convert_fastervit(official)
+    assert convert_fastervit(converted).keys() == converted.keys()
+
+    src, dst = tmp_path / 'fastervit_tiny_224_1k.pth.tar', tmp_path / 'fastervit-tiny_in1k.pth'
+    torch.save({'state_dict': official, 'epoch': 310}, src)
+    result = subprocess.run([sys.executable, 'tools/convert_checkpoint.py', 'fastervit', str(src),
+                             str(dst)], cwd=REPO, capture_output=True, text=True, check=True)
+    assert 'Converted' in result.stdout
+    model = FasterViT(TINY, out_indices=(3, ),
+                      init_cfg=dict(type='Pretrained', checkpoint=str(dst)))
+    model.init_weights()
+    model.eval()
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        expected = model.out_norms['3'](official_stage_outputs(reference, x)[3])
+        assert (model(x)[0] - expected).abs().max() < 1e-4
+
+
+def test_pretrained_of_another_variant_is_rejected(tmp_path):
+    path = tmp_path / 'fastervit-1.pth'
+    torch.save({'state_dict': FasterViT(dict(TINY, embed_dims=48)).state_dict()}, path)
+    model = FasterViT(TINY, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(ValueError, match='another variant'):
+        model.init_weights()
