@@ -1,10 +1,12 @@
-"""The HRFormer configs under ``configs/``: they load, build mmvitx's backbone, carry the published
-recipes (backbones.md §5.5/§5.6, or the documented choices where none is published), and one
-train iteration plus one validation pass of every config family runs through mmengine's Runner on
-the demo data (``demo_data`` fixture, see ``mmvitx/datasets/demo.py``).
+"""The configs under ``configs/`` (HRFormer and FasterViT): they load, build mmvitx's backbone with
+the right arch and channels, carry the published recipes (backbones.md §4.5, §5.5/§5.6, or the
+documented choices where none is published), exempt from weight decay exactly the parameters they
+say, and one train iteration plus one validation pass of every config family runs through
+mmengine's Runner on the demo data (``demo_data`` fixture, see ``mmvitx/datasets/demo.py``).
 
-The run tests use the S configs with only what a CPU test needs changed: BN instead of SyncBN, no
-pretrained weights, small inputs, one iteration, a few images, no workers and no checkpoints.
+The run tests use the smallest real configs (HRFormer-S, FasterViT-0) with only what a CPU test
+needs changed: BN instead of SyncBN, no pretrained weights, small inputs, one iteration, a few
+images, no workers and no checkpoints.
 """
 import copy
 import functools
@@ -14,23 +16,57 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.config import Config, ConfigDict
+import torch.nn as nn
+from mmengine.config import Config
 from mmengine.hooks import Hook
+from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding, LayerScale
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs'
 BASE_CONFIGS = sorted((CONFIG_DIR / '_base_').rglob('*.py'))
 CONFIGS = sorted(p for p in CONFIG_DIR.rglob('*.py')
                  if '_base_' not in p.relative_to(CONFIG_DIR).parts)
-NAME_RE = re.compile(r'^hrformer-(?P<size>[tsb])_(?P<method>ocr|upernet|cascade-mask-rcnn|heatmap)_'
-                     r'(?P<dataset>cityscapes|ade20k|coco)(?:-(?P<suffix>[0-9a-z-]+))?$')
-
-CHANNELS = {'t': (18, 36, 72, 144), 's': (32, 64, 128, 256), 'b': (78, 156, 312, 624)}
-# Exact counts derived with the spec's paramcount.py from the official hyperparameters.
-SEG_BACKBONE_PARAMS = {'t': 2_572_388, 's': 7_891_050, 'b': 44_040_666}
-POSE_BACKBONE_AND_HEAD_PARAMS = {'s': 7_746_779, 'b': 43_211_777}
+# Per backbone family (the folder under configs/): config names {family}-{size}_{method}_{dataset}
+# [-{input}], the registered backbone, and the output channels of the four stages or branches.
+NAME_RE = {
+    'hrformer': re.compile(
+        r'^hrformer-(?P<size>[tsb])_(?P<method>ocr|upernet|cascade-mask-rcnn|heatmap)_'
+        r'(?P<dataset>cityscapes|ade20k|coco)(?:-(?P<suffix>[0-9a-z-]+))?$'),
+    'fastervit': re.compile(
+        r'^fastervit-(?P<size>[0-6])_(?P<method>ocr|upernet|cascade-mask-rcnn|simplebaseline)_'
+        r'(?P<dataset>cityscapes|ade20k|coco)(?:-(?P<suffix>[0-9a-z-]+))?$'),
+}
+BACKBONE_TYPES = {'hrformer': 'mmvitx.HRFormer', 'fastervit': 'mmvitx.FasterViT'}
+CHANNELS = {
+    'hrformer': {'t': (18, 36, 72, 144), 's': (32, 64, 128, 256), 'b': (78, 156, 312, 624)},
+    'fastervit': {'0': (64, 128, 256, 512), '2': (96, 192, 384, 768),
+                  '3': (128, 256, 512, 1024), '4': (196, 392, 784, 1568)},
+}
+POSE_METHODS = ('heatmap', 'simplebaseline')
+# Exact counts. HRFormer: derived with the spec's paramcount.py from the official hyperparameters.
+# FasterViT: the official definition (spec §4.2) without the ImageNet classifier, plus a LayerNorm
+# per output (as in tests/test_fastervit.py); pose: the stride-32 output only, plus mmpose's
+# HeatmapHead (three 4x4 deconvolutions to 256 channels with BN, then a 1x1 conv to 17 joints).
+SEG_BACKBONE_PARAMS = {
+    'hrformer': {'t': 2_572_388, 's': 7_891_050, 'b': 44_040_666},
+    'fastervit': {'0': 30_892_736, '2': 75_156_160, '3': 158_524_736, '4': 363_989_456},
+}
+POSE_BACKBONE_AND_HEAD_PARAMS = {
+    'hrformer': {'s': 7_746_779, 'b': 43_211_777},
+    'fastervit': {'0': 35_092_049, '2': 80_403_601},
+}
+# Parameters without weight decay besides the normalization layers (custom_keys, decay_mult 0).
+NO_DECAY_KEYS = {
+    'hrformer': {'relative_position_bias_table': dict(decay_mult=0.)},
+    # continuous position bias and positional MLPs of the HAT blocks; layer scales (FasterViT-3+)
+    'fastervit': {key: dict(decay_mult=0.) for key in (
+        '.cpb.', '.window_pos.', '.ct_pos.', 'ls1.weight', 'ls2.weight')},
+}
 DATA_ROOTS = {
     'cityscapes': 'data/cityscapes/',
     'ade20k': 'data/ade/ADEChallengeData2016',
@@ -53,11 +89,17 @@ def _rel(path):
     return str(path.relative_to(CONFIG_DIR))
 
 
+def _config_path(name):
+    return CONFIG_DIR / name.split('-')[0] / f'{name}.py'
+
+
 def _parse_name(path):
-    match = NAME_RE.match(path.stem)
+    family = path.parent.name
+    assert family in NAME_RE, f'{_rel(path)}: unknown backbone family folder {family!r}'
+    match = NAME_RE[family].match(path.stem)
     assert match, (f'{_rel(path)} does not follow '
-                   'hrformer-{size}_{method}_{dataset}[-{input}].py')
-    return match.groupdict()
+                   f'{family}-{{size}}_{{method}}_{{dataset}}[-{{input}}].py')
+    return dict(match.groupdict(), family=family)
 
 
 def _is_demo(path):
@@ -105,6 +147,16 @@ def test_config_inventory():
         for rest in ('ocr_cityscapes', 'ocr_ade20k', 'upernet_ade20k', 'cascade-mask-rcnn_coco',
                      'heatmap_coco-256x192', 'heatmap_coco-384x288')
     }
+    expected |= {
+        f'fastervit-{size}_{rest}'
+        for size in '0234'
+        for rest in ('cascade-mask-rcnn_coco', 'upernet_ade20k')
+    }
+    expected |= {
+        f'fastervit-{size}_{rest}'
+        for size in '02'
+        for rest in ('ocr_cityscapes', 'simplebaseline_coco-256x192')
+    }
     assert expected <= names, f'missing configs: {sorted(expected - names)}'
     assert any(_is_demo(p) for p in CONFIGS), 'no demo config'
 
@@ -115,26 +167,55 @@ def test_base_config_loads(path):
     assert 'model' in cfg or 'optim_wrapper' in cfg
 
 
+def _fastervit_no_decay(backbone):
+    """Names of the FasterViT parameters meant to be exempt from weight decay, found by module type:
+    normalization layers (BN, LN, LN2d), layer scales and the position MLPs."""
+    exempt = (_BatchNorm, nn.LayerNorm, LayerScale, ContinuousPositionBias, GridPositionEmbedding)
+    return {f'backbone.{module_name}.{name}'
+            for module_name, module in backbone.named_modules() if isinstance(module, exempt)
+            for name, _ in module.named_parameters()}
+
+
+def _check_weight_decay(cfg, model, family):
+    """The custom no-decay keys select backbone parameters only; for FasterViT, exactly the
+    parameters that the base configs name (everything else keeps the base weight decay)."""
+    init_default_scope(cfg.default_scope)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    decay = {id(p): group['weight_decay']
+             for group in wrapper.optimizer.param_groups for p in group['params']}
+    keys = list(cfg.optim_wrapper.paramwise_cfg.custom_keys)
+    outside = [name for name, _ in model.named_parameters()
+               if not name.startswith('backbone.') and any(key in name for key in keys)]
+    assert not outside, f'no-decay keys {keys} match outside the backbone: {outside}'
+    if family == 'fastervit':
+        base = cfg.optim_wrapper.optimizer.weight_decay
+        backbone = {name: decay[id(p)] for name, p in model.named_parameters()
+                    if name.startswith('backbone.')}
+        expected = _fastervit_no_decay(model.backbone)
+        assert {name for name, wd in backbone.items() if wd == 0} == expected
+        assert all(wd == base for name, wd in backbone.items() if name not in expected)
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=_rel)
 def test_config_builds_mmvitx_backbone(path):
     name = _parse_name(path)
-    size, method = name['size'], name['method']
+    family, size, method = name['family'], name['size'], name['method']
     cfg = _load(path)
     assert _plain(cfg.custom_imports) == dict(imports=['mmvitx'], allow_failed_imports=False)
     backbone = cfg.model.backbone
-    assert backbone.type == 'mmvitx.HRFormer'
+    assert backbone.type == BACKBONE_TYPES[family]
     assert backbone.arch == size
-    channels = CHANNELS[size]
+    channels = CHANNELS[family][size]
     if _is_demo(path):
         assert backbone.init_cfg is None
         assert _norm_types(cfg.model) == {'BN'}
     else:
         assert _plain(backbone.init_cfg) == dict(
-            type='Pretrained', checkpoint=f'checkpoints/hrformer-{size}_in1k.pth')
+            type='Pretrained', checkpoint=f'checkpoints/{family}-{size}_in1k.pth')
         assert _norm_types(cfg.model) == {'SyncBN'}
         assert not backbone.norm_eval
 
-    # input channels of necks and heads follow the backbone's branch channels
+    # input channels of necks and heads follow the backbone's branch/stage channels
     if method == 'ocr':
         assert cfg.model.type == 'CascadeEncoderDecoder'
         fcn, ocr = cfg.model.decode_head
@@ -149,31 +230,45 @@ def test_config_builds_mmvitx_backbone(path):
         assert cfg.model.auxiliary_head.in_channels == channels[cfg.model.auxiliary_head.in_index]
     elif method == 'cascade-mask-rcnn':
         assert list(cfg.model.neck.in_channels) == list(channels)
-    else:
+    elif method == 'heatmap':
         assert tuple(backbone.out_indices) == (0, )
         head = cfg.model.head
         assert (head.type, head.in_channels, head.out_channels) == ('HeatmapHead', channels[0], 17)
         assert head.deconv_out_channels is None
-    if method != 'heatmap':
+    else:  # SimpleBaseline: HeatmapHead's default deconvolutions on the stride-32 stage
+        assert tuple(backbone.out_indices) == (3, )
+        head = cfg.model.head
+        assert (head.type, head.in_channels, head.out_channels) == ('HeatmapHead', channels[3], 17)
+        assert 'deconv_out_channels' not in head and 'deconv_kernel_sizes' not in head
+    if method not in POSE_METHODS:
         assert tuple(backbone.out_indices) == (0, 1, 2, 3)
 
     cfg.model.backbone.init_cfg = None
     model = _build_model(cfg)
     assert type(model.backbone).__module__.startswith('mmvitx'), type(model.backbone)
-    if method == 'heatmap':
-        assert _num_params(model) == POSE_BACKBONE_AND_HEAD_PARAMS[size]
+    assert type(model.backbone) is MODELS.get(BACKBONE_TYPES[family])
+    if method in POSE_METHODS:
+        assert _num_params(model) == POSE_BACKBONE_AND_HEAD_PARAMS[family][size]
     else:
-        assert _num_params(model.backbone) == SEG_BACKBONE_PARAMS[size]
+        assert _num_params(model.backbone) == SEG_BACKBONE_PARAMS[family][size]
+    if method == 'simplebaseline':
+        deconvs = [m for m in model.head.deconv_layers if isinstance(m, nn.ConvTranspose2d)]
+        assert [(m.out_channels, m.kernel_size, m.stride) for m in deconvs] == [
+            (256, (4, 4), (2, 2))] * 3
+    model.backbone.eval()
+    with torch.no_grad():
+        outputs = model.backbone(torch.zeros(1, 3, 64, 64))
+    assert [out.shape[1] for out in outputs] == [channels[i] for i in backbone.out_indices]
+    _check_weight_decay(cfg, model, family)
 
 
-def _seg_recipe(cfg, lr, iters, batch, crop, num_classes):
+def _seg_recipe(cfg, lr, iters, batch, crop, num_classes, no_decay_keys):
     wrapper = cfg.optim_wrapper
     assert wrapper.type == 'OptimWrapper'
     assert _plain(wrapper.optimizer) == dict(
         type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.01)
     assert wrapper.paramwise_cfg.norm_decay_mult == 0
-    assert _plain(wrapper.paramwise_cfg.custom_keys) == {
-        'relative_position_bias_table': dict(decay_mult=0)}
+    assert _plain(wrapper.paramwise_cfg.custom_keys) == no_decay_keys
     warmup, poly = cfg.param_scheduler
     assert (warmup.type, warmup.start_factor, warmup.begin, warmup.end) == (
         'LinearLR', 1e-6, 0, 1500)
@@ -189,84 +284,114 @@ def _seg_recipe(cfg, lr, iters, batch, crop, num_classes):
     assert [head.loss_decode.loss_weight for head in heads] in ([0.4, 1.0], [1.0, 0.4])
 
 
-SEG_DROP_PATH = {'s': 0.2, 'b': 0.4}
+def _det_recipe(cfg, no_decay_keys):
+    assert cfg.model.type == 'CascadeRCNN' and cfg.model.neck.type == 'FPN'
+    assert _plain(cfg.optim_wrapper.optimizer) == dict(
+        type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05)
+    assert cfg.optim_wrapper.paramwise_cfg.norm_decay_mult == 0
+    assert _plain(cfg.optim_wrapper.paramwise_cfg.custom_keys) == no_decay_keys
+    # 3x: RepeatDataset x3 over 12 epochs, 500-iteration warm-up, steps at 9 and 11; batch 2 x 8
+    assert cfg.train_dataloader.dataset.type == 'RepeatDataset'
+    assert cfg.train_dataloader.dataset.times == 3
+    assert cfg.train_cfg.max_epochs == 12
+    warmup, steps = cfg.param_scheduler
+    assert (warmup.type, warmup.start_factor, warmup.end, warmup.by_epoch) == (
+        'LinearLR', 1e-3, 500, False)
+    assert steps.milestones == [9, 11]
+    assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size == 16
+    assert cfg.val_evaluator.metric == ['bbox', 'segm']
+    assert cfg.test_evaluator.metric == ['bbox', 'segm']
+
+
+def _pose_recipe(cfg, resolution, batch, no_decay_keys):
+    """mmpose's 210-epoch top-down recipe with AdamW lr 5e-4, weight decay 0.01."""
+    height, width = map(int, resolution.split('x'))
+    assert _plain(cfg.optim_wrapper.optimizer) == dict(
+        type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.01)
+    assert _plain(cfg.optim_wrapper.paramwise_cfg.custom_keys) == no_decay_keys
+    warmup, steps = cfg.param_scheduler
+    assert (warmup.type, warmup.start_factor, warmup.end, warmup.by_epoch) == (
+        'LinearLR', 1e-3, 500, False)
+    assert (steps.type, steps.milestones, steps.by_epoch) == ('MultiStepLR', [170, 200], True)
+    assert cfg.train_cfg.max_epochs == 210
+    assert cfg.train_dataloader.batch_size == batch
+    assert cfg.auto_scale_lr.base_batch_size == 8 * batch
+    codec = cfg.model.head.decoder
+    assert tuple(codec.input_size) == (width, height)
+    assert tuple(codec.heatmap_size) == (width // 4, height // 4)
+    assert codec.sigma == {'256x192': 2, '384x288': 3}[resolution]
+    affine = [t for t in cfg.train_dataloader.dataset.pipeline if t.type == 'TopdownAffine']
+    assert tuple(affine[0].input_size) == (width, height)
+
+
+# Drop path per family and method, by size (HRFormer's pose configs: by size and input). FasterViT
+# keeps the rate of its ImageNet pre-training in every task (spec §4.2; see the base configs).
+FASTERVIT_DROP_PATH = {'0': 0.2, '2': 0.2, '3': 0.3, '4': 0.3}
+DROP_PATH = {
+    ('hrformer', 'ocr'): {'s': 0.2, 'b': 0.4},
+    ('hrformer', 'upernet'): {'s': 0.2, 'b': 0.4},
+    ('hrformer', 'cascade-mask-rcnn'): {'s': 0.2, 'b': 0.3},
+    ('hrformer', 'heatmap'): {('s', '256x192'): 0.1, ('s', '384x288'): 0.1,
+                              ('b', '256x192'): 0.2, ('b', '384x288'): 0.3},
+    **{('fastervit', method): FASTERVIT_DROP_PATH
+       for method in ('ocr', 'upernet', 'cascade-mask-rcnn', 'simplebaseline')},
+}
 
 
 @pytest.mark.parametrize('path', [p for p in CONFIGS if not _is_demo(p)], ids=_rel)
 def test_config_recipe(path):
-    """Recipes of backbones.md §5.5/§5.6, and the choices documented in the configs elsewhere."""
+    """Recipes of backbones.md §4.5/§5.5/§5.6, and the choices documented in the configs
+    elsewhere."""
     name = _parse_name(path)
-    size, method, dataset = name['size'], name['method'], name['dataset']
+    family, size, method, dataset = name['family'], name['size'], name['method'], name['dataset']
     cfg = _load(path)
-    drop_path = cfg.model.backbone.drop_path_rate
+    no_decay_keys = NO_DECAY_KEYS[family]
+    drop_path = DROP_PATH[family, method]
+    assert cfg.model.backbone.drop_path_rate == drop_path[
+        (size, name['suffix']) if method == 'heatmap' else size]
     if method in ('ocr', 'upernet'):
-        assert drop_path == SEG_DROP_PATH[size]
-        if dataset == 'cityscapes':
-            _seg_recipe(cfg, 1e-4, 80000, 2, (512, 1024), 19)
+        if dataset == 'cityscapes':  # HRFormer's OCR recipe (FasterViT publishes none)
+            _seg_recipe(cfg, 1e-4, 80000, 2, (512, 1024), 19, no_decay_keys)
         elif method == 'ocr':
-            _seg_recipe(cfg, 1e-4, 160000, 2, (512, 512), 150)
-        else:  # Swin's mmseg UPerNet recipe (no published HRFormer UPerNet recipe)
-            _seg_recipe(cfg, 6e-5, 160000, 2, (512, 512), 150)
+            _seg_recipe(cfg, 1e-4, 160000, 2, (512, 512), 150, no_decay_keys)
+        else:  # Swin's mmseg UPerNet recipe, the lr, weight decay and batch of FasterViT's paper
+            _seg_recipe(cfg, 6e-5, 160000, 2, (512, 512), 150, no_decay_keys)
         if method == 'ocr':
             for head in cfg.model.decode_head:
                 assert _plain(head.sampler) == dict(
                     type='OHEMPixelSampler', thresh=0.9, min_kept=100000)
     elif method == 'cascade-mask-rcnn':
-        assert drop_path == {'s': 0.2, 'b': 0.3}[size]
-        assert cfg.model.type == 'CascadeRCNN' and cfg.model.neck.type == 'FPN'
-        assert _plain(cfg.optim_wrapper.optimizer) == dict(
-            type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05)
-        assert cfg.optim_wrapper.paramwise_cfg.norm_decay_mult == 0
-        # 3x: RepeatDataset x3 over 12 epochs, steps at 9 and 11; batch 2 x 8 GPUs
-        assert cfg.train_dataloader.dataset.type == 'RepeatDataset'
-        assert cfg.train_dataloader.dataset.times == 3
-        assert cfg.train_cfg.max_epochs == 12
-        assert cfg.param_scheduler[1].milestones == [9, 11]
-        assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size == 16
-        assert cfg.val_evaluator.metric == ['bbox', 'segm']
-        assert cfg.test_evaluator.metric == ['bbox', 'segm']
-    else:
+        _det_recipe(cfg, no_decay_keys)
+    elif method == 'heatmap':  # HRFormer's official recipe (mmpose's HRFormer configs)
         resolution = name['suffix']
-        height, width = map(int, resolution.split('x'))
-        assert drop_path == {('s', '256x192'): 0.1, ('s', '384x288'): 0.1,
-                             ('b', '256x192'): 0.2, ('b', '384x288'): 0.3}[size, resolution]
-        assert _plain(cfg.optim_wrapper.optimizer) == dict(
-            type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.01)
-        assert _plain(cfg.optim_wrapper.paramwise_cfg.custom_keys) == {
-            'relative_position_bias_table': dict(decay_mult=0.)}
-        warmup, steps = cfg.param_scheduler
-        assert (warmup.type, warmup.start_factor, warmup.end, warmup.by_epoch) == (
-            'LinearLR', 1e-3, 500, False)
-        assert (steps.type, steps.milestones, steps.by_epoch) == ('MultiStepLR', [170, 200], True)
-        assert cfg.train_cfg.max_epochs == 210
         batch = 8 if (size, resolution) == ('b', '384x288') else 32
-        assert cfg.train_dataloader.batch_size == batch
-        assert cfg.auto_scale_lr.base_batch_size == 8 * batch
-        codec = cfg.model.head.decoder
-        assert tuple(codec.input_size) == (width, height)
-        assert tuple(codec.heatmap_size) == (width // 4, height // 4)
-        assert codec.sigma == {'256x192': 2, '384x288': 3}[resolution]
-        affine = [t for t in cfg.train_dataloader.dataset.pipeline if t.type == 'TopdownAffine']
-        assert tuple(affine[0].input_size) == (width, height)
+        _pose_recipe(cfg, resolution, batch, no_decay_keys)
+    else:  # mmpose's SimpleBaseline recipe (ResNet-50), AdamW instead of Adam
+        assert name['suffix'] == '256x192'
+        _pose_recipe(cfg, '256x192', 64, no_decay_keys)
+        assert cfg.optim_wrapper.paramwise_cfg.norm_decay_mult == 0
 
     dataset_cfg = cfg.train_dataloader.dataset
     dataset_cfg = dataset_cfg.get('dataset', dataset_cfg)  # RepeatDataset
     assert dataset_cfg.data_root == DATA_ROOTS[dataset]
 
 
-@pytest.mark.parametrize('family', ['ocr_cityscapes', 'upernet_ade20k', 'cascade-mask-rcnn_coco',
-                                    'heatmap_coco-256x192'])
-def test_missing_data_error_names_path(family, tmp_path, monkeypatch):
+@pytest.mark.parametrize('config', [
+    'hrformer-s_ocr_cityscapes', 'hrformer-s_upernet_ade20k', 'hrformer-s_cascade-mask-rcnn_coco',
+    'hrformer-s_heatmap_coco-256x192', 'fastervit-0_ocr_cityscapes', 'fastervit-0_upernet_ade20k',
+    'fastervit-0_cascade-mask-rcnn_coco', 'fastervit-0_simplebaseline_coco-256x192'])
+def test_missing_data_error_names_path(config, tmp_path, monkeypatch):
     """Without data, building the training set fails with an error that names the expected path
     (mmseg, mmdet: FileNotFoundError; mmpose: an AssertionError naming the annotation file)."""
-    cfg = _load(CONFIG_DIR / 'hrformer' / f'hrformer-s_{family}.py')
+    path = _config_path(config)
+    cfg = _load(path)
     monkeypatch.chdir(tmp_path)  # no data/ here
     loader = cfg.train_dataloader
     loader.num_workers, loader.persistent_workers = 0, False
     init_default_scope(cfg.default_scope)
     with pytest.raises((FileNotFoundError, AssertionError)) as info:
         Runner.build_dataloader(loader)
-    expected = DATA_ROOTS[family.split('_')[1].split('-')[0]].rstrip('/')
+    expected = DATA_ROOTS[_parse_name(path)['dataset']].rstrip('/')
     assert expected in str(info.value)
 
 
@@ -378,31 +503,49 @@ def _pose_overrides(cfg, data_root):
     cfg.val_evaluator.ann_file = f'{data_root}/annotations/person_keypoints_val2017.json'
 
 
-FAMILIES = {
-    # family: (S config, how to point it at the demo data, metric keys)
-    'ocr_cityscapes': ('hrformer-s_ocr_cityscapes', lambda cfg, root: _seg_overrides(
-        cfg, str(root / 'cityscapes'), scale=(256, 128), crop=(128, 256)), ['mIoU']),
-    'ocr_ade20k': ('hrformer-s_ocr_ade20k', lambda cfg, root: _seg_overrides(
-        cfg, str(root / 'ade' / 'ADEChallengeData2016'), scale=(256, 128), crop=(128, 128)),
-        ['mIoU']),
-    'upernet_ade20k': ('hrformer-s_upernet_ade20k', lambda cfg, root: _seg_overrides(
-        cfg, str(root / 'ade' / 'ADEChallengeData2016'), scale=(256, 128), crop=(128, 128)),
-        ['mIoU']),
-    'cascade-mask-rcnn_coco': ('hrformer-s_cascade-mask-rcnn_coco',
-                               lambda cfg, root: _det_overrides(cfg, str(root / 'coco')),
-                               ['coco/bbox_mAP', 'coco/segm_mAP']),
-    'heatmap_coco': ('hrformer-s_heatmap_coco-256x192',
-                     lambda cfg, root: _pose_overrides(cfg, str(root / 'coco')), ['coco/AP']),
-    'demo': ('hrformer-t_ocr_cityscapes-demo', lambda cfg, root: _seg_overrides(
-        cfg, str(root / 'cityscapes'), scale=(256, 128), crop=(128, 256)), ['mIoU']),
+def _cityscapes(scale, crop):
+    return lambda cfg, root: _seg_overrides(cfg, str(root / 'cityscapes'), scale, crop)
+
+
+def _ade20k(scale, crop):
+    return lambda cfg, root: _seg_overrides(
+        cfg, str(root / 'ade' / 'ADEChallengeData2016'), scale, crop)
+
+
+def _coco_det(cfg, root):
+    _det_overrides(cfg, str(root / 'coco'))
+
+
+def _coco_pose(cfg, root):
+    _pose_overrides(cfg, str(root / 'coco'))
+
+
+DET_METRICS = ['coco/bbox_mAP', 'coco/segm_mAP']
+# One run per config family of each backbone family: config -> (how to point it at the demo data,
+# metric keys). FasterViT pads its maps to whole windows (7 tokens: 112 and 224 pixels at strides
+# 16 and 32) and adapts its carrier tokens: its segmentation runs use odd sizes (crops 97x193 and
+# 113x121, val images 125x250 and about 125x140), and neither the detection inputs (multiples of
+# 32) nor the pose input (256x192) are window multiples.
+RUNS = {
+    'hrformer-s_ocr_cityscapes': (_cityscapes(scale=(256, 128), crop=(128, 256)), ['mIoU']),
+    'hrformer-s_ocr_ade20k': (_ade20k(scale=(256, 128), crop=(128, 128)), ['mIoU']),
+    'hrformer-s_upernet_ade20k': (_ade20k(scale=(256, 128), crop=(128, 128)), ['mIoU']),
+    'hrformer-s_cascade-mask-rcnn_coco': (_coco_det, DET_METRICS),
+    'hrformer-s_heatmap_coco-256x192': (_coco_pose, ['coco/AP']),
+    'hrformer-t_ocr_cityscapes-demo': (_cityscapes(scale=(256, 128), crop=(128, 256)), ['mIoU']),
+    'fastervit-0_ocr_cityscapes': (_cityscapes(scale=(250, 125), crop=(97, 193)), ['mIoU']),
+    'fastervit-0_upernet_ade20k': (_ade20k(scale=(250, 125), crop=(113, 121)), ['mIoU']),
+    'fastervit-0_cascade-mask-rcnn_coco': (_coco_det, DET_METRICS),
+    'fastervit-0_simplebaseline_coco-256x192': (_coco_pose, ['coco/AP']),
 }
 
 
-@pytest.mark.parametrize('family', list(FAMILIES))
-def test_train_and_val_iteration(family, demo_data, tmp_path):
-    config, point_at_demo_data, metric_keys = FAMILIES[family]
-    cfg = _load(CONFIG_DIR / 'hrformer' / f'{config}.py')
-    _cpu_overrides(cfg, tmp_path, family)
+@pytest.mark.parametrize('config', list(RUNS))
+def test_train_and_val_iteration(config, demo_data, tmp_path):
+    point_at_demo_data, metric_keys = RUNS[config]
+    path = _config_path(config)
+    cfg = _load(path)
+    _cpu_overrides(cfg, tmp_path, config)
     point_at_demo_data(cfg, Path(demo_data))
 
     runner = Runner.from_cfg(cfg)
@@ -411,6 +554,7 @@ def test_train_and_val_iteration(family, demo_data, tmp_path):
     runner.train()
 
     assert type(runner.model.backbone).__module__.startswith('mmvitx')
+    assert type(runner.model.backbone) is MODELS.get(BACKBONE_TYPES[_parse_name(path)['family']])
     assert len(probe.losses) == 1, probe.losses  # exactly one training iteration ran
     losses = probe.losses[0]
     assert losses and all(math.isfinite(v) for v in losses.values()), losses
