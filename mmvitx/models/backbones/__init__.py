@@ -1,4 +1,5 @@
 from .fastervit import FasterViT
 from .hrformer import HRFormer
+from .mvit import MViT
 
-__all__ = ['FasterViT', 'HRFormer']
+__all__ = ['FasterViT', 'HRFormer', 'MViT']

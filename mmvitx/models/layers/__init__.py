@@ -2,13 +2,14 @@ from .attention import (ContinuousBiasWindowAttention, LocalWindowSelfAttention,
                         WindowMultiheadAttention)
 from .ffn import DepthwiseConvFFN, LinearFFN
 from .norm import LayerNorm2d, LayerScale
-from .position import ContinuousPositionBias, GridPositionEmbedding
+from .position import (ContinuousPositionBias, GridPositionEmbedding, decomposed_rel_pos_bias,
+                       resize_rel_pos_table)
 from .window import (crop_padding, pad_to_window_multiple, relative_position_index, window_merge,
                      window_partition)
 
 __all__ = [
     'ContinuousBiasWindowAttention', 'LocalWindowSelfAttention', 'WindowMultiheadAttention', 'relative_position_index',
     'DepthwiseConvFFN', 'LinearFFN', 'LayerNorm2d', 'LayerScale', 'ContinuousPositionBias',
-    'GridPositionEmbedding', 'crop_padding', 'pad_to_window_multiple', 'window_merge',
+    'GridPositionEmbedding', 'decomposed_rel_pos_bias', 'resize_rel_pos_table', 'crop_padding', 'pad_to_window_multiple', 'window_merge',
     'window_partition'
 ]

@@ -30,13 +30,15 @@ class DepthwiseConvFFN(nn.Module):
 
 
 class LinearFFN(nn.Module):
-    """Transformer MLP on tokens: Linear -> GELU -> Linear (with dropout after each Linear)."""
+    """Transformer MLP on tokens: Linear -> GELU -> Linear (with dropout after each Linear); the
+    output width is the input width unless ``out_dims`` is given."""
 
-    def __init__(self, in_dims: int, hidden_dims: int, drop: float = 0.):
+    def __init__(self, in_dims: int, hidden_dims: int, drop: float = 0.,
+                 out_dims: int | None = None):
         super().__init__()
         self.fc1 = nn.Linear(in_dims, hidden_dims)
         self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden_dims, in_dims)
+        self.fc2 = nn.Linear(hidden_dims, out_dims or in_dims)
         self.drop = nn.Dropout(drop)
 
     def forward(self, x):

@@ -9,6 +9,7 @@ import math
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .window import relative_position_index
 
@@ -83,3 +84,41 @@ class ContinuousPositionBias(_GridCachedMLP):
             return 16 * torch.sigmoid(table[index].permute(2, 0, 1))
 
         return self._cached(window, reference, compute)
+
+
+def resize_rel_pos_table(table: torch.Tensor, length: int) -> torch.Tensor:
+    """Linearly interpolate a (L, C) table of relative-position embeddings to ``length`` rows."""
+    if table.shape[0] == length:
+        return table
+    resized = F.interpolate(table.t()[None], size=length, mode='linear', align_corners=False)
+    return resized[0].t()
+
+
+def decomposed_rel_pos_bias(q: torch.Tensor, q_size: tuple[int, int], k_size: tuple[int, int],
+                            table_h: torch.Tensor, table_w: torch.Tensor) -> torch.Tensor:
+    """MViTv2's decomposed relative position term as an additive attention bias.
+
+    For a query at (qh, qw) and a key at (kh, kw): <q, R_h[d_h]> + <q, R_w[d_w]>, where the offset
+    d is measured on the finer of the two grids (a pooled map's positions are scaled up by the
+    size ratio). The tables are interpolated to 2 * max(q, k) - 1 rows when the sizes differ from
+    those they were trained at.
+
+    Args:
+        q: (B, heads, Hq * Wq, C) queries (unscaled).
+    Returns:
+        (B, heads, Hq * Wq, Hk * Wk).
+    """
+    terms = []
+    for axis, table in enumerate((table_h, table_w)):
+        nq, nk = q_size[axis], k_size[axis]
+        table = resize_rel_pos_table(table, 2 * max(nq, nk) - 1)
+        q_scale, k_scale = max(nk / nq, 1.), max(nq / nk, 1.)
+        q_pos = torch.arange(nq, device=q.device)[:, None] * q_scale
+        k_pos = torch.arange(nk, device=q.device)[None, :] * k_scale
+        terms.append(table[(q_pos - k_pos + (nk - 1) * k_scale).long()])
+    batch, heads, _, channels = q.shape
+    q = q.reshape(batch, heads, *q_size, channels)
+    rel_h = torch.einsum('bnhwc,hkc->bnhwk', q, terms[0].to(q.dtype))
+    rel_w = torch.einsum('bnhwc,wkc->bnhwk', q, terms[1].to(q.dtype))
+    bias = rel_h[..., :, None] + rel_w[..., None, :]
+    return bias.reshape(batch, heads, q_size[0] * q_size[1], k_size[0] * k_size[1])
