@@ -224,9 +224,12 @@ def test_registry_builds_mmvitx_class_in_every_toolbox():
     from mmdet.registry import MODELS as MMDET_MODELS
     from mmpose.registry import MODELS as MMPOSE_MODELS
     from mmseg.registry import MODELS as MMSEG_MODELS
+    from mmengine.registry import DefaultScope
     for registry in (MMDET_MODELS, MMSEG_MODELS, MMPOSE_MODELS):
-        for name in ('mmvitx.FasterViT', 'FasterViT'):
-            assert type(registry.build(dict(type=name, arch=TINY))) is FasterViT
+        # under the toolbox's own default scope, as its configs set it
+        with DefaultScope.overwrite_default_scope(registry.scope):
+            for name in ('mmvitx.FasterViT', 'FasterViT'):
+                assert type(registry.build(dict(type=name, arch=TINY))) is FasterViT
 
 
 def test_missing_pretrained_file_names_path_and_converter(tmp_path):

@@ -142,12 +142,18 @@ def test_registry_builds_mmvitx_class_in_every_toolbox():
     from mmdet.registry import MODELS as MMDET_MODELS
     from mmpose.registry import MODELS as MMPOSE_MODELS
     from mmseg.registry import MODELS as MMSEG_MODELS
+    from mmengine.registry import DefaultScope
+
+    # Each toolbox builds under its own default scope, as its configs set it (earlier tests may
+    # have left another scope current).
     for registry in (MMDET_MODELS, MMSEG_MODELS, MMPOSE_MODELS):
-        model = registry.build(dict(type='mmvitx.HRFormer', arch='t'))
+        with DefaultScope.overwrite_default_scope(registry.scope):
+            model = registry.build(dict(type='mmvitx.HRFormer', arch='t'))
         assert type(model) is HRFormer
     # Unqualified names resolve to mmvitx where the toolbox has no class of that name ...
     for registry in (MMDET_MODELS, MMSEG_MODELS):
-        assert type(registry.build(dict(type='HRFormer', arch='t'))) is HRFormer
+        with DefaultScope.overwrite_default_scope(registry.scope):
+            assert type(registry.build(dict(type='HRFormer', arch='t'))) is HRFormer
     # ... while mmpose's own HRFormer shadows it there, hence the scope-qualified name.
     assert MMPOSE_MODELS.get('HRFormer') is not HRFormer
     assert mmvitx.registry.MODELS.get('HRFormer') is HRFormer
