@@ -25,6 +25,8 @@ from mmengine.runner import Runner
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding, LayerScale
+from spec_params import (fastervit_backbone_params, fastervit_stage_channels,
+                         simplebaseline_head_params)
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs'
@@ -49,16 +51,17 @@ CHANNELS = {
 }
 POSE_METHODS = ('heatmap', 'simplebaseline')
 # Exact counts. HRFormer: derived with the spec's paramcount.py from the official hyperparameters.
-# FasterViT: the official definition (spec §4.2) without the ImageNet classifier, plus a LayerNorm
-# per output (as in tests/test_fastervit.py); pose: the stride-32 output only, plus mmpose's
-# HeatmapHead (three 4x4 deconvolutions to 256 channels with BN, then a 1x1 conv to 17 joints).
+# FasterViT: the spec's official counts without the ImageNet classifier, plus a LayerNorm per
+# output (tests/spec_params.py); pose: the stride-32 output only, plus mmpose's SimpleBaseline
+# HeatmapHead.
 SEG_BACKBONE_PARAMS = {
     'hrformer': {'t': 2_572_388, 's': 7_891_050, 'b': 44_040_666},
-    'fastervit': {'0': 30_892_736, '2': 75_156_160, '3': 158_524_736, '4': 363_989_456},
+    'fastervit': {arch: fastervit_backbone_params(arch) for arch in '0234'},
 }
 POSE_BACKBONE_AND_HEAD_PARAMS = {
     'hrformer': {'s': 7_746_779, 'b': 43_211_777},
-    'fastervit': {'0': 35_092_049, '2': 80_403_601},
+    'fastervit': {arch: fastervit_backbone_params(arch, (3, )) + simplebaseline_head_params(
+        fastervit_stage_channels(arch)[3]) for arch in '02'},
 }
 # Parameters without weight decay besides the normalization layers (custom_keys, decay_mult 0).
 NO_DECAY_KEYS = {

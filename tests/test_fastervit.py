@@ -13,23 +13,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmvitx.models.backbones import FasterViT
 from mmvitx.models.backbones.fastervit import HATBlock, arch_zoo, convert_fastervit
 from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding
+from spec_params import fastervit_backbone_params
 
 REPO = Path(__file__).resolve().parents[1]
-# Exact counts with the ImageNet classifier (final BatchNorm + Linear 1000), derived with
-# ../shared/specs/paramcount.py from the official hyperparameters: fastervit(**FV[...]); the
-# 4-21k models at 512/768 with their windows and res. FasterViT-4's 365,555,712 is also what the
-# official package instantiates (spec §4.3; the README's 424.6M is not the released definition).
-OFFICIAL_PARAMS = {
-    '0': 31_404_840, '1': 53_366_696, '2': 75_923_816, '3': 159_547_944, '4': 365_555_712,
-    '5': 957_520_552, '6': 1_360_328_872, '4-21k-224': 271_944_224, '4-21k-384': 271_944_224,
-    '4-21k-512': 271_944_224, '4-21k-768': 271_944_224,
-}
-# mmvitx's dense backbone: the official one without the classifier, plus a LayerNorm per output.
-BACKBONE_PARAMS = {
-    '0': 30_892_736, '1': 52_726_816, '2': 75_156_160, '3': 158_524_736, '4': 363_989_456,
-    '5': 954_964_032, '6': 1_357_772_352, '4-21k-224': 270_377_968, '4-21k-384': 270_377_968,
-    '4-21k-512': 270_377_968, '4-21k-768': 270_377_968,
-}
 CHANNELS = {'0': (64, 128, 256, 512), '2': (96, 192, 384, 768)}
 # Small but complete: carrier tokens in stage 3, layer scale and stage-end propagation.
 TINY = dict(embed_dims=32, stem_dims=16, depths=(1, 1, 2, 2), num_heads=(2, 2, 4, 4),
@@ -44,10 +30,10 @@ def num_params(module):
 def test_parameter_counts(arch):
     with torch.device('meta'):  # FasterViT-6 has 1.36 billion parameters
         model = FasterViT(arch)
-    assert num_params(model) == BACKBONE_PARAMS[arch]
-    features = model.num_features[-1]
-    classifier = 2 * features + features * 1000 + 1000
-    assert num_params(model) - num_params(model.out_norms) + classifier == OFFICIAL_PARAMS[arch]
+    assert num_params(model) == fastervit_backbone_params(arch)
+    with torch.device('meta'):
+        pose_model = FasterViT(arch, out_indices=(3, ))
+    assert num_params(pose_model) == fastervit_backbone_params(arch, (3, ))
 
 
 def expected_sizes(height, width):
