@@ -137,3 +137,15 @@ def test_converter_matches_timm_outputs(name, arch):
         actual = model(x)[3].flatten(2).transpose(1, 2)
     assert expected.abs().max() > 0.1
     assert (expected - actual).abs().max() < 1e-4
+
+
+def test_frozen_stages():
+    model = MViT('v1-b-16', frozen_stages=1)
+    model.train()
+    frozen = [model.patch_embed, model.blocks[0], model.out_norms['0']]
+    for module in frozen:
+        assert all(not p.requires_grad for p in module.parameters())
+        assert all(not m.training for m in module.modules())
+    assert not model.cls_token.requires_grad and not model.pos_embed.requires_grad
+    assert all(p.requires_grad for p in model.blocks[1].parameters())
+    assert model.blocks[1].training

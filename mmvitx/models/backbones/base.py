@@ -1,5 +1,6 @@
 """What every mmvitx backbone shares: mmdet/mmpretrain-style freezing, ``norm_eval`` and
 pretrained loading through the family's checkpoint converter."""
+import torch.nn as nn
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -9,9 +10,9 @@ from ..pretrained import load_pretrained
 class DenseBackbone(BaseModule):
     """Base of the backbones. Subclasses set ``pretrained_family`` (the converter to load
     ``init_cfg=dict(type='Pretrained', checkpoint=PATH)`` through), ``frozen_stages`` and
-    ``norm_eval``, and implement ``_init_layers`` (the paper's initialisation) and
-    ``_frozen_modules`` (the modules ``frozen_stages`` freezes), and call ``_freeze_stages()`` at
-    the end of ``__init__``."""
+    ``norm_eval``, implement ``_init_layers`` (the paper's initialisation) and ``_frozen_modules``
+    (what ``frozen_stages`` freezes: modules, or backbone-level parameters such as a class token),
+    and call ``_freeze_stages()`` at the end of ``__init__``."""
 
     pretrained_family: str
 
@@ -30,9 +31,12 @@ class DenseBackbone(BaseModule):
         self._is_init = True
 
     def _freeze_stages(self):
-        for module in self._frozen_modules():
-            module.eval()
-            for param in module.parameters():
+        for item in self._frozen_modules():
+            if isinstance(item, nn.Parameter):  # a backbone-level one, e.g. a class token
+                item.requires_grad = False
+                continue
+            item.eval()
+            for param in item.parameters():
                 param.requires_grad = False
 
     def train(self, mode: bool = True):

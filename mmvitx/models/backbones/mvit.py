@@ -363,9 +363,7 @@ class MViT(DenseBackbone):
     def _frozen_modules(self):
         if self.frozen_stages >= 0:
             yield self.patch_embed
-            for param in (self.cls_token, self.pos_embed):
-                if param is not None:
-                    param.requires_grad = False
+            yield from (p for p in (self.cls_token, self.pos_embed) if p is not None)
         for stage in range(self.frozen_stages):
             first = self.stage_ends[stage - 1] + 1 if stage else 0
             yield from self.blocks[first:self.stage_ends[stage] + 1]
