@@ -59,8 +59,8 @@ def main():
     # mmvitx.utils the safe checkpoint loading.
     import mmvitx  # noqa: F401
     from mmvitx.utils.toolbox import (ToolError, add_prediction_dump, build_runner,
-                                      check_data_roots, enable_visualization, load_config,
-                                      setup_cpu_distributed)
+                                      check_data_roots, close_distributed, enable_visualization,
+                                      load_config, setup_cpu_distributed)
     try:
         if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
             raise ToolError(f'checkpoint {args.checkpoint} does not exist.')
@@ -75,7 +75,10 @@ def main():
     except ToolError as error:
         sys.exit(f'test.py: error: {error}')
     runner = build_runner(cfg)
-    runner.test()
+    try:
+        runner.test()
+    finally:
+        close_distributed()
 
 
 if __name__ == '__main__':

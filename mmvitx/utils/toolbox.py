@@ -167,6 +167,16 @@ def setup_cpu_distributed(cfg: Config) -> None:
                   logging.WARNING)
 
 
+def close_distributed() -> None:
+    """Destroy the process group at the end of a distributed run.
+
+    Without it, gloo's worker threads are still alive when the interpreter shuts down, and the
+    process can abort (``terminate called without an active exception``) after a successful run.
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
 def check_data_roots(cfg: Config, loaders: tuple[str, ...]) -> None:
     """Stop before building anything when a dataset root is missing, saying how to prepare it (the
     toolboxes' own errors name a file deep inside the dataset and come after model building)."""
