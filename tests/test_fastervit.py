@@ -140,6 +140,27 @@ def test_inference_caches_position_terms_per_size_and_training_recomputes():
             torch.testing.assert_close(a, b)
 
 
+def test_inference_after_fused_optimizer_steps_uses_the_new_weights():
+    """Fused AdamW updates parameters without bumping their version counters: validation after
+    training must still see the trained positional MLPs, not terms cached before training."""
+    torch.manual_seed(0)
+    model = FasterViT(TINY)
+    model.init_weights()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, fused=True)
+    x = torch.randn(1, 3, 96, 128)
+    model.eval()
+    with torch.no_grad():
+        model(x)
+    model.train()
+    sum(out.mean() for out in model(x)).backward()
+    optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        cached = model(x)
+    for a, b in zip(cached, model(x)):  # with autograd enabled: computed afresh
+        torch.testing.assert_close(a, b.detach())
+
+
 def test_invalid_arguments_are_explained():
     with pytest.raises(KeyError, match=r"'0', '1', '2', '3', '4', '5', '6', '4-21k-224'"):
         FasterViT('7')

@@ -2,8 +2,9 @@
 
 Nothing here is a table tied to one resolution: every term is evaluated for the grid it is asked
 for, so windows and token grids of any size work. In inference (eval mode, no autograd) results
-are cached per grid size; the cache is keyed on the MLP weights, so loading or swapping weights
-(EMA) never serves a stale term.
+are cached per grid size. The cache is emptied at every ``train()``/``eval()`` switch (optimizer
+steps and EMA swaps happen around those; fused optimizers do not bump tensor versions) and is
+keyed on the MLP weights' storage and version, so a ``load_state_dict`` in eval mode is seen too.
 """
 import math
 
@@ -23,6 +24,10 @@ class _GridCachedMLP(nn.Module):
                                  nn.Linear(hidden_dims, out_dims, bias=False))
         self._cache: dict = {}
         self._cache_weights: tuple = ()
+
+    def train(self, mode: bool = True):
+        self._cache = {}
+        return super().train(mode)
 
     def _cached(self, grid: tuple[int, int], reference: torch.Tensor, compute) -> torch.Tensor:
         if self.training or torch.is_grad_enabled():
