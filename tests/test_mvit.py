@@ -2,6 +2,9 @@
 options, and conversion checked against timm's MViTv2 as a reference."""
 import math
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,17 +12,18 @@ import torch.nn.functional as F
 
 from mmvitx.models.backbones import MViT
 from mmvitx.models.backbones.mvit import convert_mvit
+from spec_params import MVIT_V1_BACKBONE_PARAMS, MVIT_V2_BACKBONE_PARAMS
 
-# Exact counts derived with ../shared/specs/paramcount.py from the official hyperparameters:
-# mvitv2(head=False, **MV[...]) (the final LayerNorm kept, which here is the stage-4 output norm);
-# L with dim_mul_in_att=False, the released setting (spec §2.3).
-V2_BACKBONE_PARAMS = {'t': 23_404_320, 's': 34_101_216, 'b': 50_703_744, 'l': 216_839_952,
-                      'h': 665_342_720}
-# MViT v1 B-16 follows SlowFast's layer structure (spec §2.4: queries are pooled only at the three
-# stage transitions). paramcount.py's v1 figure (36.996M with the classifier) gives every block a
-# query pooling conv and norm; those 13 x (96 * 9 + 2 * 96) = 13,728 parameters are not in the
-# SlowFast model.
-V1_B16_BACKBONE_PARAMS = 36_227_328 - 13_728
+REPO = Path(__file__).resolve().parents[1]
+
+# Exact counts (tests/spec_params.py): paramcount.py's figures from the official
+# hyperparameters; v1 with SlowFast's structure. SlowFast's MViT.__init__
+# (slowfast/models/video_model_builder.py) sets a q kernel only for the POOL_Q_STRIDE blocks (1, 3,
+# 14 in configs/ImageNet/MVIT_B_16_CONV.yaml) and leaves [] for the others, and
+# MultiScaleAttention (slowfast/models/attention.py) builds no pool_q/norm_q when the products of
+# kernel and stride are 1 (numpy.prod([]) == 1). MViTv2 configs (MVITv2_T.yaml) list every block in
+# POOL_Q_STRIDE (stride 1 outside the transitions): a pool_q in each v2 block.
+V2_BACKBONE_PARAMS = MVIT_V2_BACKBONE_PARAMS
 
 
 def num_params(module):
@@ -33,12 +37,13 @@ def test_v2_parameter_counts(arch):
     assert num_params(model) == V2_BACKBONE_PARAMS[arch]
 
 
-def test_v1_parameter_count():
+@pytest.mark.parametrize('arch, transitions', [('v1-b-16', [1, 3, 14]), ('v1-b-24', [2, 5, 21])])
+def test_v1_parameter_counts(arch, transitions):
     with torch.device('meta'):
-        model = MViT('v1-b-16', out_indices=(3, ))
-    assert num_params(model) == V1_B16_BACKBONE_PARAMS
+        model = MViT(arch, out_indices=(3, ))
+    assert num_params(model) == MVIT_V1_BACKBONE_PARAMS[arch]
     pooled_q = [i for i, block in enumerate(model.blocks) if block.attn.pool_q is not None]
-    assert pooled_q == [1, 3, 14]
+    assert pooled_q == transitions
 
 
 def expected_sizes(height, width):
@@ -124,7 +129,9 @@ def timm_as_official(name):
 def test_converter_matches_timm_outputs(name, arch):
     reference, official = timm_as_official(name)
     model = MViT(arch)
-    result = model.load_state_dict(convert_mvit(official), strict=False)
+    converted = convert_mvit(official)
+    assert convert_mvit(converted).keys() == converted.keys()  # idempotent on mmvitx's layout
+    result = model.load_state_dict(converted, strict=False)
     assert not result.unexpected_keys
     assert all(k.startswith('out_norms.') for k in result.missing_keys)
     # timm ends with the official final LayerNorm; use it as mmvitx's stage-4 output norm.
@@ -149,3 +156,170 @@ def test_frozen_stages():
     assert not model.cls_token.requires_grad and not model.pos_embed.requires_grad
     assert all(p.requires_grad for p in model.blocks[1].parameters())
     assert model.blocks[1].training
+
+
+def test_output_norm_choice_and_norm_eval():
+    """The output norms act on the (B, C, H, W) maps: LayerNorm over the channels by default (each
+    pixel's feature vector normalised), any ``build_norm_layer`` norm on request; ``norm_eval``
+    keeps BatchNorm output norms in eval mode during training."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 97, 131)
+    default = MViT('t').eval()
+    for out in default(x):
+        torch.testing.assert_close(out.mean(1), torch.zeros_like(out.mean(1)), atol=1e-5, rtol=0)
+    batch_norm = MViT('t', out_norm_cfg=dict(type='BN'), norm_eval=True)
+    assert all(isinstance(norm, torch.nn.BatchNorm2d) for norm in batch_norm.out_norms.values())
+    batch_norm.train()
+    assert not any(norm.training for norm in batch_norm.out_norms.values())
+    outs = batch_norm(x)
+    assert [out.shape[1] for out in outs] == [96, 192, 384, 768]
+
+
+# ----------------------------------------------------------------------------- SlowFast MViT v1
+def random_v1_b16():
+    """MViT('v1-b-16') with random weights everywhere but the output norms, which a converted
+    ImageNet checkpoint does not hold (they stay at LayerNorm's default in both models)."""
+    model = MViT('v1-b-16').eval()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            if not name.startswith('out_norms.'):
+                tensor.add_(torch.randn(tensor.shape, generator=generator) * 0.02)
+    return model
+
+
+def to_slowfast_v1(state, separate_qkv=True, patch_2d=False):
+    """mmvitx v1-b-16 weights in the layout of a facebookresearch/SlowFast MViT v1 image checkpoint
+    (configs/ImageNet/MVIT_B_16_CONV.yaml), written from SlowFast's module definitions:
+
+    - ``patch_embed.proj``: stem_helper.PatchEmbed, a Conv3d with kernel (1, 7, 7) -> weight
+      (96, 3, 1, 7, 7); a Conv2d (96, 3, 7, 7) where the config sets PATCH_2D.
+    - ``cls_token`` (1, 1, 96) and a joint ``pos_embed`` (1, 56 * 56 + 1, 96) (SEP_POS_EMBED off).
+    - attention.MultiScaleAttention: ``attn.q``, ``attn.k``, ``attn.v`` = Linear(dim, dim) each in
+      the code the v1 models were released with (``attn.qkv`` = Linear(dim, 3 * dim) since the
+      MViTv2 update unless SEPARATE_QKV); ``attn.pool_{q,k,v}`` = depthwise Conv3d(head_dim,
+      head_dim, (1, 3, 3), bias=False) -> weight (head_dim, 1, 1, 3, 3), each followed by
+      ``attn.norm_{q,k,v}``; ``attn.proj``.
+    - MultiScaleBlock: ``norm1``, ``norm2``, ``mlp.fc1``, ``mlp.fc2`` and, where the width grows,
+      ``proj`` = Linear(dim, dim_out).
+    - The classifier: ``norm`` (768) and head_helper.TransformerBasicHead's ``head.projection``
+      = Linear(768, 1000).
+    """
+    slowfast = {}
+    for key, value in state.items():
+        if key.startswith('out_norms.'):
+            continue  # mmvitx's dense-prediction norms: not in a classification checkpoint
+        match = re.fullmatch(r'(blocks\.\d+\.attn)\.qkv\.(weight|bias)', key)
+        if match and separate_qkv:
+            for name, part in zip('qkv', value.chunk(3, dim=0)):
+                slowfast[f'{match[1]}.{name}.{match[2]}'] = part.clone()
+            continue
+        if re.fullmatch(r'blocks\.\d+\.attn\.pool_[qkv]\.weight', key) or (
+                key == 'patch_embed.proj.weight' and not patch_2d):
+            value = value.unsqueeze(2)  # Conv3d kernel (1, k, k)
+        slowfast[key] = value.clone()
+    generator = torch.Generator().manual_seed(2)
+    slowfast['norm.weight'], slowfast['norm.bias'] = torch.ones(768), torch.zeros(768)
+    slowfast['head.projection.weight'] = torch.randn(1000, 768, generator=generator) * 0.02
+    slowfast['head.projection.bias'] = torch.zeros(1000)
+    return slowfast
+
+
+def test_slowfast_v1_layout_fixture():
+    """The fixture's names and shapes, as read in SlowFast for MVIT_B_16_CONV."""
+    slowfast = to_slowfast_v1(MViT('v1-b-16').state_dict())
+    shapes = {k: tuple(v.shape) for k, v in slowfast.items()}
+    assert shapes['patch_embed.proj.weight'] == (96, 3, 1, 7, 7)
+    assert shapes['cls_token'] == (1, 1, 96) and shapes['pos_embed'] == (1, 3137, 96)
+    assert shapes['blocks.0.attn.q.weight'] == (96, 96)
+    assert shapes['blocks.0.attn.pool_k.weight'] == (96, 1, 1, 3, 3)  # 1 head of 96
+    assert shapes['blocks.0.proj.weight'] == (192, 96)  # v1 widens in the block before a transition
+    assert shapes['blocks.0.mlp.fc2.weight'] == (192, 384)
+    assert shapes['blocks.1.attn.v.weight'] == (192, 192)
+    assert shapes['blocks.1.attn.pool_q.weight'] == (96, 1, 1, 3, 3)  # 2 heads of 96
+    assert shapes['blocks.15.attn.norm_v.weight'] == (96, )
+    assert shapes['head.projection.weight'] == (1000, 768) and shapes['norm.weight'] == (768, )
+    assert not any('.qkv.' in k for k in shapes)
+    pooled_q = sorted(int(k.split('.')[1]) for k in shapes if k.endswith('attn.pool_q.weight'))
+    assert pooled_q == [1, 3, 14]
+
+
+def test_slowfast_v1_checkpoint_cli_and_init_cfg(tmp_path):
+    source = random_v1_b16()
+    slowfast = to_slowfast_v1(source.state_dict())
+    src, dst = tmp_path / 'MVIT_B_16_CONV.pyth', tmp_path / 'mvit-v1-b-16_in1k.pth'
+    # The pycls-style file SlowFast's checkpoint.save_checkpoint writes.
+    torch.save({'epoch': 300, 'model_state': slowfast, 'cfg': 'MVIT:\n  DEPTH: 16\n'}, src)
+    result = subprocess.run([sys.executable, 'tools/convert_checkpoint.py', 'mvit', str(src),
+                             str(dst)], cwd=REPO, capture_output=True, text=True, check=True)
+    assert 'Converted' in result.stdout
+
+    expected_state = {k: v for k, v in source.state_dict().items()
+                      if not k.startswith('out_norms.')}
+    converted = torch.load(dst, map_location='cpu', weights_only=True)['state_dict']
+    assert converted.keys() == expected_state.keys()
+    assert all(torch.equal(converted[k], v) for k, v in expected_state.items())
+
+    x = torch.randn(1, 3, 200, 264, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = source(x)
+    for checkpoint in (dst, src):  # the converted file, and the release file converted on load
+        model = MViT('v1-b-16', init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint)))
+        model.init_weights()
+        model.eval()
+        with torch.no_grad():
+            actual = model(x)
+        assert [o.shape[-2:] for o in actual] == [(50, 66), (25, 33), (13, 17), (7, 9)]
+        for e, a in zip(expected, actual):
+            assert e.abs().max() > 0.1  # non-trivial activations
+            assert (e - a).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize('separate_qkv, patch_2d', [(False, True), (True, True), (False, False)])
+def test_slowfast_v1_layout_variants_and_idempotence(separate_qkv, patch_2d):
+    """SlowFast's MViTv2-era code (fused attn.qkv, PATCH_2D Conv2d stem) and the mixed cases."""
+    state = {k: v for k, v in random_v1_b16().state_dict().items()
+             if not k.startswith('out_norms.')}
+    converted = convert_mvit(to_slowfast_v1(state, separate_qkv, patch_2d))
+    assert converted.keys() == state.keys()
+    assert all(torch.equal(converted[k], v) for k, v in state.items())
+    again = convert_mvit(converted)
+    assert list(again) == list(converted)
+    assert all(again[k] is converted[k] for k in converted)
+
+
+def test_slowfast_video_checkpoints_are_rejected(tmp_path):
+    slowfast = to_slowfast_v1(MViT('v1-b-16').state_dict())
+
+    def variant(key, value=None, drop=()):
+        state = {k: v for k, v in slowfast.items() if k not in drop}
+        state[key] = value if value is not None else torch.zeros(1, 8, 96)
+        return state
+
+    cases = {
+        # Kinetics MVIT_B_16x4_CONV: PATCH_KERNEL (3, 7, 7), POOL_KVQ_KERNEL (3, 3, 3).
+        'patch_embed.proj.weight': variant('patch_embed.proj.weight', torch.zeros(96, 3, 3, 7, 7)),
+        'blocks.0.attn.pool_k.weight': variant('blocks.0.attn.pool_k.weight',
+                                               torch.zeros(96, 1, 3, 3, 3)),
+        # SEP_POS_EMBED: space, time and class position embeddings instead of pos_embed.
+        'pos_embed_temporal': variant('pos_embed_temporal', drop=('pos_embed', )),
+        # MViTv2 video: temporal relative positions.
+        'blocks.0.attn.rel_pos_t': variant('blocks.0.attn.rel_pos_t', torch.zeros(15, 96)),
+    }
+    for key, state in cases.items():
+        with pytest.raises(ValueError, match=re.escape(key)) as error:
+            convert_mvit(state)
+        assert 'video' in str(error.value)
+    # Through init_cfg too: the error names the key before anything is loaded.
+    path = tmp_path / 'k400.pyth'
+    torch.save({'model_state': cases['patch_embed.proj.weight']}, path)
+    model = MViT('v1-b-16', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(ValueError, match=r'patch_embed\.proj\.weight: temporal kernel size 3'):
+        model.init_weights()
+    # A half-split attention projection is an error, not a silently missing qkv.
+    incomplete = {k: v for k, v in slowfast.items() if k != 'blocks.2.attn.k.bias'}
+    with pytest.raises(ValueError, match=r'blocks\.2\.attn\.k\.bias'):
+        convert_mvit(incomplete)
+    # SlowFast's NORM_STEM LayerNorm has no counterpart in mmvitx: loading without it is wrong.
+    with pytest.raises(ValueError, match=r'norm_stem\.weight: .*NORM_STEM'):
+        convert_mvit(variant('norm_stem.weight', torch.ones(96)))

@@ -11,12 +11,14 @@ detection resolution.
 Written from the papers and the mmvitx specification. Any input size works: position terms are
 resized to the actual size, windows are padded and cropped.
 """
+import re
 from collections import OrderedDict
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
+from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import constant_init, trunc_normal_, trunc_normal_init
 
@@ -218,6 +220,8 @@ class MViT(DenseBackbone):
             freezes nothing.
         norm_eval: keep BatchNorm layers in eval mode (MViT has none; kept for the common API).
         with_cp: activation checkpointing of every block.
+        out_norm_cfg: the norm of each output, applied to the (B, C, H, W) map (default: LayerNorm
+            over the channels, as in MViTv2's detection backbone).
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` loads a local checkpoint (official
             MViTv2 ``.pyth``, SlowFast MViT v1 or mmvitx layout, converted on load).
     """
@@ -234,6 +238,7 @@ class MViT(DenseBackbone):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
+                 out_norm_cfg: dict = dict(type='LN2d', eps=1e-6),
                  init_cfg: dict | None = None):
         super().__init__(init_cfg=init_cfg)
         self.arch = self._resolve_arch(arch)
@@ -292,7 +297,7 @@ class MViT(DenseBackbone):
         self.num_features = stage_dims
         self.out_channels = tuple(stage_dims[i] for i in out_indices)
         self.out_norms = nn.ModuleDict(
-            {str(i): nn.LayerNorm(stage_dims[i], eps=1e-6) for i in out_indices})
+            {str(i): build_norm_layer(out_norm_cfg, stage_dims[i])[1] for i in out_indices})
         self._freeze_stages()
 
     @staticmethod
@@ -343,8 +348,8 @@ class MViT(DenseBackbone):
             x, size = block(x, size)
             if i in self.stage_ends and self.stage_ends.index(i) in self.out_indices:
                 stage = self.stage_ends.index(i)
-                out = self.out_norms[str(stage)](x[:, num_prefix:])
-                outs.append(out.transpose(1, 2).reshape(x.shape[0], -1, *size).contiguous())
+                out = x[:, num_prefix:].transpose(1, 2).reshape(x.shape[0], -1, *size)
+                outs.append(self.out_norms[str(stage)](out).contiguous())
         return tuple(outs)
 
     def _init_layers(self):
@@ -372,20 +377,66 @@ class MViT(DenseBackbone):
 
 
 # ----------------------------------------------------------------------------- checkpoints
+# SlowFast (facebookresearch/SlowFast) builds MViT from 3-D layers even for images: pooling convs
+# are Conv3d with kernel (1, 3, 3), and the patch embedding is a Conv3d (1, 7, 7) unless the
+# config sets PATCH_2D. Its code before the MViTv2 update (and later with SEPARATE_QKV) projects
+# q, k and v with three Linears ``attn.q``/``attn.k``/``attn.v``; otherwise ``attn.qkv`` as here.
+# (POOL_FIRST, pooling before the projection, has the same names and shapes but another
+# computation; the image configs leave it off.)
+_SEPARATE_QKV = re.compile(r'(blocks\.\d+\.attn)\.([qkv])\.(weight|bias)')
+_TEMPORAL_CONVS = re.compile(r'patch_embed\.proj\.weight|blocks\.\d+\.attn\.pool_[qkv]\.weight')
+_VIDEO_KEYS = ('pos_embed_spatial', 'pos_embed_temporal', 'pos_embed_class')
+
+
+def _squeeze_time(key: str, weight: torch.Tensor) -> torch.Tensor:
+    """A Conv3d weight (out, in, t, kh, kw) with t == 1 as the equivalent Conv2d weight."""
+    if weight.shape[2] != 1:
+        raise ValueError(f'{key}: temporal kernel size {weight.shape[2]} (weight shape '
+                         f'{tuple(weight.shape)}): a video MViT checkpoint; mmvitx converts the '
+                         f'image models only')
+    return weight[:, :, 0]
+
+
 @register_converter('mvit')
 def convert_mvit(state_dict: dict) -> OrderedDict:
-    """Official MViTv2 (``model_state``, flat ``blocks.N`` names) or SlowFast MViT v1 weights ->
-    mmvitx ``MViT``, whose names follow the official ones.
+    """Official MViTv2 (``model_state``, flat ``blocks.N`` names) or SlowFast MViT v1 image weights
+    (e.g. ImageNet ``MVIT_B_16_CONV``) -> mmvitx ``MViT``, whose names follow the official ones.
 
-    The ImageNet head (``norm``, ``head.*``) and ``num_batches_tracked`` are dropped. SlowFast's
-    separate-position-embedding keys do not occur in the image models and are rejected.
+    SlowFast specifics: separate ``attn.q``/``attn.k``/``attn.v`` Linears are concatenated into
+    ``attn.qkv`` (in that order), and the singleton temporal dimension of Conv3d kernels (patch
+    embedding, pooling convs) is dropped. The ImageNet head (``norm``, ``head.*``) and
+    ``num_batches_tracked`` are dropped. Idempotent on mmvitx checkpoints. Video checkpoints
+    (temporal kernels, separate space/time position embeddings, temporal relative positions) and
+    layers mmvitx does not have are rejected with the offending key.
     """
     converted = OrderedDict()
+    separate = {}  # (attention prefix, weight|bias) -> {q|k|v: tensor}
     for key, value in state_dict.items():
         if key.startswith(('head.', 'norm.')) or key.endswith('num_batches_tracked'):
             continue
-        if key.startswith(('pos_embed_spatial', 'pos_embed_temporal', 'pos_embed_class')):
+        if key.startswith(_VIDEO_KEYS) or key.endswith('.rel_pos_t'):
             raise ValueError(f'{key}: a video MViT checkpoint (separate space/time position '
-                             f'embeddings); mmvitx converts the image models only')
+                             f'embeddings or temporal relative positions); mmvitx converts the '
+                             f'image models only')
+        if key.startswith('norm_stem.'):
+            raise ValueError(f'{key}: a LayerNorm after the patch embedding (SlowFast NORM_STEM), '
+                             f'which mmvitx MViT does not have')
+        match = _SEPARATE_QKV.fullmatch(key)
+        if match:
+            prefix, part, kind = match.groups()
+            parts = separate.setdefault((prefix, kind), {})
+            parts[part] = value
+            if len(parts) == 3:
+                converted[f'{prefix}.qkv.{kind}'] = torch.cat(
+                    [parts['q'], parts['k'], parts['v']], dim=0)
+                del separate[(prefix, kind)]
+            continue
+        if _TEMPORAL_CONVS.fullmatch(key) and value.dim() == 5:
+            value = _squeeze_time(key, value)
         converted[key] = value
+    if separate:
+        (prefix, kind), parts = next(iter(separate.items()))
+        missing = sorted(set('qkv') - set(parts))
+        raise ValueError(f'{prefix}: separate q/k/v projections without '
+                         f'{", ".join(f"{prefix}.{p}.{kind}" for p in missing)}')
     return converted
