@@ -3,6 +3,9 @@
 FasterViT: the spec's counts of the official definitions include the ImageNet classifier (a final
 BatchNorm and a Linear to 1000 classes, spec §4.4); mmvitx's dense backbone drops it and puts a
 LayerNorm (2C parameters) on each output stage.
+
+MViT: paramcount.py's backbone counts keep the final LayerNorm, which mmvitx's backbone has as the
+stage-4 output norm; each further output stage adds a LayerNorm (2C).
 """
 
 # paramcount.py: fastervit(**FV[...]); the 4-21k models at 512/768 with their windows and res.
@@ -37,3 +40,31 @@ def simplebaseline_head_params(in_channels, joints=17, deconv_channels=256, num_
         params += channels * deconv_channels * 16 + 2 * deconv_channels
         channels = deconv_channels
     return params + channels * joints + joints
+
+
+# MViT. paramcount.py: mvitv2(head=False, **MV[...]) keeps the final LayerNorm, which in mmvitx is
+# the stage-4 output norm (out_indices (3,)); L with dim_mul_in_att=False, the released setting
+# (spec §2.3).
+MVIT_V2_BACKBONE_PARAMS = {'t': 23_404_320, 's': 34_101_216, 'b': 50_703_744, 'l': 216_839_952,
+                           'h': 665_342_720}
+# MViT v1 follows SlowFast's layer structure (spec §2.4: queries are pooled only at the three stage
+# transitions). paramcount.py's v1 figures without the classifier Linear (B-16 36,227,328 and B-24
+# 52,769,568; the printed 36.996M / 53.539M include it) give every block a query pooling conv and
+# norm, 96 * 9 + 2 * 96 = 1,056 parameters (head width 96 throughout) that the 13 (B-16) and 21
+# (B-24) non-transition blocks of the SlowFast model do not have.
+MVIT_V1_BACKBONE_PARAMS = {'v1-b-16': 36_227_328 - 13 * 1_056, 'v1-b-24': 52_769_568 - 21 * 1_056}
+# Output channels of the four stages: v2 doubles in the attention of the transition block, v1 in
+# the MLP of the block before it (so its stages end at 2C, 4C, 8C, 8C).
+MVIT_STAGE_CHANNELS = {
+    't': (96, 192, 384, 768), 's': (96, 192, 384, 768), 'b': (96, 192, 384, 768),
+    'l': (144, 288, 576, 1152), 'h': (192, 384, 768, 1536), 'v1-b-16': (192, 384, 768, 768),
+    'v1-b-24': (192, 384, 768, 768),
+}
+
+
+def mvit_backbone_params(arch, out_indices=(0, 1, 2, 3)):
+    """The paramcount.py count (whose final LayerNorm is the stage-4 output norm), with one
+    LayerNorm (2C) per requested output instead."""
+    channels = MVIT_STAGE_CHANNELS[arch]
+    single = {**MVIT_V2_BACKBONE_PARAMS, **MVIT_V1_BACKBONE_PARAMS}[arch]
+    return single - 2 * channels[3] + sum(2 * channels[i] for i in out_indices)

@@ -1,12 +1,12 @@
-"""The configs under ``configs/`` (HRFormer and FasterViT): they load, build mmvitx's backbone with
-the right arch and channels, carry the published recipes (backbones.md §4.5, §5.5/§5.6, or the
-documented choices where none is published), exempt from weight decay exactly the parameters they
-say, and one train iteration plus one validation pass of every config family runs through
+"""The configs under ``configs/`` (HRFormer, FasterViT and MViT): they load, build mmvitx's backbone
+with the right arch and channels, carry the published recipes (backbones.md §2.9, §4.5, §5.5/§5.6,
+or the documented choices where none is published), exempt from weight decay exactly the parameters
+they say, and one train iteration plus one validation pass of every config family runs through
 mmengine's Runner on the demo data (``demo_data`` fixture, see ``mmvitx/datasets/demo.py``).
 
-The run tests use the smallest real configs (HRFormer-S, FasterViT-0) with only what a CPU test
-needs changed: BN instead of SyncBN, no pretrained weights, small inputs, one iteration, a few
-images, no workers and no checkpoints.
+The run tests use the smallest real configs (HRFormer-S, FasterViT-0, MViTv2-T) with only what a
+CPU test needs changed: BN instead of SyncBN, no pretrained weights, small inputs, one iteration, a
+few images, no workers and no checkpoints.
 """
 import copy
 import functools
@@ -24,9 +24,10 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmvitx.models.backbones.mvit import PoolingAttention
 from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding, LayerScale
-from spec_params import (fastervit_backbone_params, fastervit_stage_channels,
-                         simplebaseline_head_params)
+from spec_params import (MVIT_STAGE_CHANNELS, fastervit_backbone_params, fastervit_stage_channels,
+                         mvit_backbone_params, simplebaseline_head_params)
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs'
@@ -35,6 +36,8 @@ CONFIGS = sorted(p for p in CONFIG_DIR.rglob('*.py')
                  if '_base_' not in p.relative_to(CONFIG_DIR).parts)
 # Per backbone family (the folder under configs/): config names {family}-{size}_{method}_{dataset}
 # [-{input}], the registered backbone, and the output channels of the four stages or branches.
+# The mvit folder holds two model families, named mvitv2-{t,s,b,l,h} and mvitv1-{b16,b24} (the
+# `model` group, which also names the checkpoint): sizes are unique across the two.
 NAME_RE = {
     'hrformer': re.compile(
         r'^hrformer-(?P<size>[tsb])_(?P<method>ocr|upernet|cascade-mask-rcnn|heatmap)_'
@@ -42,26 +45,41 @@ NAME_RE = {
     'fastervit': re.compile(
         r'^fastervit-(?P<size>[0-6])_(?P<method>ocr|upernet|cascade-mask-rcnn|simplebaseline)_'
         r'(?P<dataset>cityscapes|ade20k|coco)(?:-(?P<suffix>[0-9a-z-]+))?$'),
+    'mvit': re.compile(
+        r'^(?P<model>mvitv2(?=-[tsblh]_)|mvitv1(?=-b(?:16|24)_))-(?P<size>[tsblh]|b16|b24)_'
+        r'(?P<method>ocr|upernet|cascade-mask-rcnn|simplebaseline)_'
+        r'(?P<dataset>cityscapes|ade20k|coco)(?:-(?P<suffix>[0-9a-z-]+))?$'),
 }
-BACKBONE_TYPES = {'hrformer': 'mmvitx.HRFormer', 'fastervit': 'mmvitx.FasterViT'}
+BACKBONE_TYPES = {'hrformer': 'mmvitx.HRFormer', 'fastervit': 'mmvitx.FasterViT',
+                  'mvit': 'mmvitx.MViT'}
+# The backbone's arch for a config size, where the two differ (elsewhere arch == size).
+ARCHS = {'mvit': {'b16': 'v1-b-16', 'b24': 'v1-b-24'}}
 CHANNELS = {
     'hrformer': {'t': (18, 36, 72, 144), 's': (32, 64, 128, 256), 'b': (78, 156, 312, 624)},
     'fastervit': {'0': (64, 128, 256, 512), '2': (96, 192, 384, 768),
                   '3': (128, 256, 512, 1024), '4': (196, 392, 784, 1568)},
+    # v1 widens in the MLP of the block before each transition: its stages end at 2C, 4C, 8C, 8C
+    'mvit': {size: MVIT_STAGE_CHANNELS[ARCHS['mvit'].get(size, size)]
+             for size in ('t', 's', 'b', 'b16')},
 }
 POSE_METHODS = ('heatmap', 'simplebaseline')
 # Exact counts. HRFormer: derived with the spec's paramcount.py from the official hyperparameters.
 # FasterViT: the spec's official counts without the ImageNet classifier, plus a LayerNorm per
 # output (tests/spec_params.py); pose: the stride-32 output only, plus mmpose's SimpleBaseline
-# HeatmapHead.
+# HeatmapHead. MViT: paramcount.py's counts without the classifier, whose final LayerNorm is the
+# stage-4 output norm, plus a LayerNorm per further output (tests/spec_params.py).
 SEG_BACKBONE_PARAMS = {
     'hrformer': {'t': 2_572_388, 's': 7_891_050, 'b': 44_040_666},
     'fastervit': {arch: fastervit_backbone_params(arch) for arch in '0234'},
+    'mvit': {size: mvit_backbone_params(ARCHS['mvit'].get(size, size))
+             for size in ('t', 's', 'b', 'b16')},
 }
 POSE_BACKBONE_AND_HEAD_PARAMS = {
     'hrformer': {'s': 7_746_779, 'b': 43_211_777},
     'fastervit': {arch: fastervit_backbone_params(arch, (3, )) + simplebaseline_head_params(
         fastervit_stage_channels(arch)[3]) for arch in '02'},
+    'mvit': {size: mvit_backbone_params(ARCHS['mvit'].get(size, size), (3, ))
+             + simplebaseline_head_params(768) for size in ('t', 's', 'b16')},
 }
 # Parameters without weight decay besides the normalization layers (custom_keys, decay_mult 0).
 NO_DECAY_KEYS = {
@@ -69,6 +87,9 @@ NO_DECAY_KEYS = {
     # continuous position bias and positional MLPs of the HAT blocks; layer scales (FasterViT-3+)
     'fastervit': {key: dict(decay_mult=0.) for key in (
         '.cpb.', '.window_pos.', '.ct_pos.', 'ls1.weight', 'ls2.weight')},
+    # position terms: absolute embedding and class token (v1), decomposed relative tables (v2)
+    'mvit': {key: dict(decay_mult=0.) for key in (
+        'pos_embed', 'rel_pos_h', 'rel_pos_w', 'cls_token')},
 }
 DATA_ROOTS = {
     'cityscapes': 'data/cityscapes/',
@@ -93,16 +114,23 @@ def _rel(path):
 
 
 def _config_path(name):
-    return CONFIG_DIR / name.split('-')[0] / f'{name}.py'
+    families = [family for family, pattern in NAME_RE.items() if pattern.match(name)]
+    assert len(families) == 1, f'{name}: no single backbone family folder ({families})'
+    return CONFIG_DIR / families[0] / f'{name}.py'
 
 
 def _parse_name(path):
+    """The named groups of the config name, with ``family`` (the folder), ``model`` (the name's
+    prefix: the family, or mvitv2/mvitv1) and ``arch`` (the backbone's arch)."""
     family = path.parent.name
     assert family in NAME_RE, f'{_rel(path)}: unknown backbone family folder {family!r}'
     match = NAME_RE[family].match(path.stem)
     assert match, (f'{_rel(path)} does not follow '
                    f'{family}-{{size}}_{{method}}_{{dataset}}[-{{input}}].py')
-    return dict(match.groupdict(), family=family)
+    name = dict(match.groupdict(), family=family)
+    name.setdefault('model', family)
+    name['arch'] = ARCHS.get(family, {}).get(name['size'], name['size'])
+    return name
 
 
 def _is_demo(path):
@@ -160,6 +188,13 @@ def test_config_inventory():
         for size in '02'
         for rest in ('ocr_cityscapes', 'simplebaseline_coco-256x192')
     }
+    expected |= {
+        f'{model}_{rest}'
+        for model in ('mvitv2-t', 'mvitv2-s', 'mvitv2-b', 'mvitv1-b16')
+        for rest in ('cascade-mask-rcnn_coco', 'upernet_ade20k', 'ocr_cityscapes',
+                     'simplebaseline_coco-256x192')
+        if model != 'mvitv2-b' or rest == 'cascade-mask-rcnn_coco'
+    }
     assert expected <= names, f'missing configs: {sorted(expected - names)}'
     assert any(_is_demo(p) for p in CONFIGS), 'no demo config'
 
@@ -179,9 +214,28 @@ def _fastervit_no_decay(backbone):
             for name, _ in module.named_parameters()}
 
 
+def _mvit_no_decay(backbone):
+    """Names of the MViT parameters meant to be exempt from weight decay, found by module type and
+    attribute: LayerNorms, the class token and absolute position embedding (v1) and the relative
+    position tables of the attentions (v2)."""
+    names = {f'backbone.{module_name}.{name}'
+             for module_name, module in backbone.named_modules()
+             if isinstance(module, nn.LayerNorm)
+             for name, _ in module.named_parameters()}
+    position = [backbone.cls_token, backbone.pos_embed] + [
+        table for module in backbone.modules() if isinstance(module, PoolingAttention)
+        for table in (module.rel_pos_h, module.rel_pos_w)]
+    position = {id(p) for p in position if p is not None}
+    return names | {f'backbone.{name}' for name, p in backbone.named_parameters()
+                    if id(p) in position}
+
+
+NO_DECAY_PARAMS = {'fastervit': _fastervit_no_decay, 'mvit': _mvit_no_decay}
+
+
 def _check_weight_decay(cfg, model, family):
-    """The custom no-decay keys select backbone parameters only; for FasterViT, exactly the
-    parameters that the base configs name (everything else keeps the base weight decay)."""
+    """The custom no-decay keys select backbone parameters only; for FasterViT and MViT, exactly
+    the parameters that the base configs name (everything else keeps the base weight decay)."""
     init_default_scope(cfg.default_scope)
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     decay = {id(p): group['weight_decay']
@@ -190,11 +244,11 @@ def _check_weight_decay(cfg, model, family):
     outside = [name for name, _ in model.named_parameters()
                if not name.startswith('backbone.') and any(key in name for key in keys)]
     assert not outside, f'no-decay keys {keys} match outside the backbone: {outside}'
-    if family == 'fastervit':
+    if family in NO_DECAY_PARAMS:
         base = cfg.optim_wrapper.optimizer.weight_decay
         backbone = {name: decay[id(p)] for name, p in model.named_parameters()
                     if name.startswith('backbone.')}
-        expected = _fastervit_no_decay(model.backbone)
+        expected = NO_DECAY_PARAMS[family](model.backbone)
         assert {name for name, wd in backbone.items() if wd == 0} == expected
         assert all(wd == base for name, wd in backbone.items() if name not in expected)
 
@@ -207,15 +261,21 @@ def test_config_builds_mmvitx_backbone(path):
     assert _plain(cfg.custom_imports) == dict(imports=['mmvitx'], allow_failed_imports=False)
     backbone = cfg.model.backbone
     assert backbone.type == BACKBONE_TYPES[family]
-    assert backbone.arch == size
+    assert backbone.arch == name['arch']
     channels = CHANNELS[family][size]
     if _is_demo(path):
         assert backbone.init_cfg is None
         assert _norm_types(cfg.model) == {'BN'}
     else:
         assert _plain(backbone.init_cfg) == dict(
-            type='Pretrained', checkpoint=f'checkpoints/{family}-{size}_in1k.pth')
-        assert _norm_types(cfg.model) == {'SyncBN'}
+            type='Pretrained', checkpoint=f'checkpoints/{name["model"]}-{size}_in1k.pth')
+        if family == 'mvit':
+            # MViT has no BatchNorm; the necks and heads keep the toolboxes' SyncBN (mmpose's
+            # HeatmapHead builds its BN itself, without a norm_cfg)
+            assert 'norm_cfg' not in backbone
+            assert _norm_types(cfg.model) == (set() if method in POSE_METHODS else {'SyncBN'})
+        else:
+            assert _norm_types(cfg.model) == {'SyncBN'}
         assert not backbone.norm_eval
 
     # input channels of necks and heads follow the backbone's branch/stage channels
@@ -306,6 +366,46 @@ def _det_recipe(cfg, no_decay_keys):
     assert cfg.test_evaluator.metric == ['bbox', 'segm']
 
 
+def _mvit_det_recipe(cfg, no_decay_keys):
+    """MViTv2's detectron2 recipe (spec §2.9) on mmdet's ConvNeXt cascade: the multi-scale + crop
+    pipeline, class-agnostic 4conv1fc heads; AdamW 1.6e-4 at batch 64 scaled to batch 16."""
+    assert cfg.model.type == 'CascadeRCNN' and cfg.model.neck.type == 'FPN'
+    wrapper = cfg.optim_wrapper
+    assert wrapper.type == 'OptimWrapper' and 'constructor' not in wrapper  # no layer-wise decay
+    assert _plain(wrapper.optimizer) == dict(
+        type='AdamW', lr=4e-5, betas=(0.9, 0.999), weight_decay=0.1)
+    assert _plain(wrapper.paramwise_cfg) == dict(norm_decay_mult=0.0, custom_keys=no_decay_keys)
+    # 36 epochs (no RepeatDataset), 1000-iteration warm-up, steps at 28 and 33; batch 2 x 8
+    assert cfg.train_dataloader.dataset.type == 'CocoDataset'
+    assert cfg.train_cfg.max_epochs == 36
+    warmup, steps = cfg.param_scheduler
+    assert (warmup.type, warmup.start_factor, warmup.begin, warmup.end, warmup.by_epoch) == (
+        'LinearLR', 1e-3, 0, 1000, False)
+    assert (steps.type, steps.milestones, steps.gamma, steps.by_epoch) == (
+        'MultiStepLR', [28, 33], 0.1, True)
+    assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size == 16
+    # three class-agnostic 4conv1fc box heads with SyncBN (GIoU loss on decoded boxes)
+    heads = cfg.model.roi_head.bbox_head
+    assert len(heads) == cfg.model.roi_head.num_stages == 3
+    for head, stds in zip(heads, ([0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1],
+                                  [0.033, 0.033, 0.067, 0.067])):
+        assert (head.type, head.num_shared_convs, head.num_shared_fcs) == ('ConvFCBBoxHead', 4, 1)
+        assert head.reg_class_agnostic and head.reg_decoded_bbox
+        assert head.norm_cfg.type == 'SyncBN'
+        assert list(head.bbox_coder.target_stds) == stds
+    # Swin/DETR multi-scale training: shorter side 480-800, or 400-600 + a 384-600 crop + 480-800
+    choice, = [t for t in cfg.train_dataloader.dataset.pipeline if t.type == 'RandomChoice']
+    resize, (crop_resize, crop, resize_again) = choice.transforms
+    multi_scale = [(side, 1333) for side in range(480, 801, 32)]
+    assert [tuple(s) for s in resize[0].scales] == multi_scale
+    assert [tuple(s) for s in crop_resize.scales] == [(400, 1333), (500, 1333), (600, 1333)]
+    assert (crop.type, crop.crop_type, tuple(crop.crop_size)) == (
+        'RandomCrop', 'absolute_range', (384, 600))
+    assert [tuple(s) for s in resize_again.scales] == multi_scale
+    assert cfg.val_evaluator.metric == ['bbox', 'segm']
+    assert cfg.test_evaluator.metric == ['bbox', 'segm']
+
+
 def _pose_recipe(cfg, resolution, batch, no_decay_keys):
     """mmpose's 210-epoch top-down recipe with AdamW lr 5e-4, weight decay 0.01."""
     height, width = map(int, resolution.split('x'))
@@ -338,7 +438,31 @@ DROP_PATH = {
                               ('b', '256x192'): 0.2, ('b', '384x288'): 0.3},
     **{('fastervit', method): FASTERVIT_DROP_PATH
        for method in ('ocr', 'upernet', 'cascade-mask-rcnn', 'simplebaseline')},
+    # MViT detection: detectron2's MViTv2 configs (T 0.2, S inherits it, B 0.4; spec §2.9), v1-B-16
+    # as the v2 model of its depth (S); elsewhere the rate of the ImageNet pre-training (§2.2, §2.4)
+    ('mvit', 'cascade-mask-rcnn'): {'t': 0.2, 's': 0.2, 'b': 0.4, 'b16': 0.2},
+    **{('mvit', method): {'t': 0.1, 's': 0.1, 'b': 0.3, 'b16': 0.1}
+       for method in ('ocr', 'upernet', 'simplebaseline')},
 }
+# MViT's hybrid window attention, by method and model: MViTv2 uses it where the inputs are large
+# (detection; whole-image 1024x2048 inference on Cityscapes), MViT v1 never (its class token).
+MVIT_WINDOW_ATTENTION = {
+    'cascade-mask-rcnn': {'mvitv2': True, 'mvitv1': False},
+    'ocr': {'mvitv2': True, 'mvitv1': False},
+    'upernet': {'mvitv2': False, 'mvitv1': False},
+    'simplebaseline': {'mvitv2': False, 'mvitv1': False},
+}
+
+
+def _config_strings(obj):
+    if isinstance(obj, dict):
+        for value in obj.values():
+            yield from _config_strings(value)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            yield from _config_strings(value)
+    elif isinstance(obj, str):
+        yield obj
 
 
 @pytest.mark.parametrize('path', [p for p in CONFIGS if not _is_demo(p)], ids=_rel)
@@ -352,6 +476,12 @@ def test_config_recipe(path):
     drop_path = DROP_PATH[family, method]
     assert cfg.model.backbone.drop_path_rate == drop_path[
         (size, name['suffix']) if method == 'heatmap' else size]
+    if family == 'mvit':
+        assert cfg.model.backbone.window_attention == MVIT_WINDOW_ATTENTION[method][name['model']]
+    # nothing is downloaded: no URL anywhere (mmdet's ConvNeXt cascade, the base of the MViT
+    # detection configs, defines one as a variable)
+    urls = [value for value in _config_strings(cfg.to_dict()) if '://' in value]
+    assert not urls, urls
     if method in ('ocr', 'upernet'):
         if dataset == 'cityscapes':  # HRFormer's OCR recipe (FasterViT publishes none)
             _seg_recipe(cfg, 1e-4, 80000, 2, (512, 1024), 19, no_decay_keys)
@@ -363,6 +493,8 @@ def test_config_recipe(path):
             for head in cfg.model.decode_head:
                 assert _plain(head.sampler) == dict(
                     type='OHEMPixelSampler', thresh=0.9, min_kept=100000)
+    elif method == 'cascade-mask-rcnn' and family == 'mvit':
+        _mvit_det_recipe(cfg, no_decay_keys)
     elif method == 'cascade-mask-rcnn':
         _det_recipe(cfg, no_decay_keys)
     elif method == 'heatmap':  # HRFormer's official recipe (mmpose's HRFormer configs)
@@ -382,7 +514,9 @@ def test_config_recipe(path):
 @pytest.mark.parametrize('config', [
     'hrformer-s_ocr_cityscapes', 'hrformer-s_upernet_ade20k', 'hrformer-s_cascade-mask-rcnn_coco',
     'hrformer-s_heatmap_coco-256x192', 'fastervit-0_ocr_cityscapes', 'fastervit-0_upernet_ade20k',
-    'fastervit-0_cascade-mask-rcnn_coco', 'fastervit-0_simplebaseline_coco-256x192'])
+    'fastervit-0_cascade-mask-rcnn_coco', 'fastervit-0_simplebaseline_coco-256x192',
+    'mvitv2-t_ocr_cityscapes', 'mvitv2-t_upernet_ade20k', 'mvitv2-t_cascade-mask-rcnn_coco',
+    'mvitv2-t_simplebaseline_coco-256x192'])
 def test_missing_data_error_names_path(config, tmp_path, monkeypatch):
     """Without data, building the training set fails with an error that names the expected path
     (mmseg, mmdet: FileNotFoundError; mmpose: an AssertionError naming the annotation file)."""
@@ -482,6 +616,26 @@ def _det_overrides(cfg, data_root):
     train.times = 1
     train.dataset.update(data_root=data_root, indices=2)
     _set_in_pipeline(train.dataset.pipeline, 'RandomResize', scale=[(256, 160), (256, 192)])
+    _det_val_and_rois(cfg, data_root)
+
+
+def _det_ms_crop_overrides(cfg, data_root):
+    """``_det_overrides`` for the Swin/DETR multi-scale + crop pipeline (mmdet's ConvNeXt cascade,
+    the MViT configs): no RepeatDataset; both RandomChoice branches get small scales and crop."""
+    cfg.train_cfg.max_epochs = 1
+    train = cfg.train_dataloader.dataset
+    train.update(data_root=data_root, indices=2)
+    choice, = [t for t in train.pipeline if t.type == 'RandomChoice']
+    resize, (crop_resize, crop, resize_again) = choice.transforms
+    multi_scale = [(160, 256), (192, 256)]
+    resize[0].scales = multi_scale
+    crop_resize.scales = [(128, 256), (160, 256)]
+    crop.crop_size = (96, 144)
+    resize_again.scales = multi_scale
+    _det_val_and_rois(cfg, data_root)
+
+
+def _det_val_and_rois(cfg, data_root):
     val = cfg.val_dataloader.dataset
     val.update(data_root=data_root, indices=1)
     _set_in_pipeline(val.pipeline, 'Resize', scale=(256, 192))
@@ -519,6 +673,10 @@ def _coco_det(cfg, root):
     _det_overrides(cfg, str(root / 'coco'))
 
 
+def _coco_det_ms_crop(cfg, root):
+    _det_ms_crop_overrides(cfg, str(root / 'coco'))
+
+
 def _coco_pose(cfg, root):
     _pose_overrides(cfg, str(root / 'coco'))
 
@@ -528,7 +686,10 @@ DET_METRICS = ['coco/bbox_mAP', 'coco/segm_mAP']
 # metric keys). FasterViT pads its maps to whole windows (7 tokens: 112 and 224 pixels at strides
 # 16 and 32) and adapts its carrier tokens: its segmentation runs use odd sizes (crops 97x193 and
 # 113x121, val images 125x250 and about 125x140), and neither the detection inputs (multiples of
-# 32) nor the pose input (256x192) are window multiples.
+# 32) nor the pose input (256x192) are window multiples. MViTv2-T's hybrid window attention
+# (detection, OCR: windows of 56 tokens at stride 4, i.e. 224 pixels at every stage) pads the maps
+# of these runs to one or two windows per side; MViT resizes its relative-position tables to every
+# map and window size. The MViT runs use the FasterViT sizes.
 RUNS = {
     'hrformer-s_ocr_cityscapes': (_cityscapes(scale=(256, 128), crop=(128, 256)), ['mIoU']),
     'hrformer-s_ocr_ade20k': (_ade20k(scale=(256, 128), crop=(128, 128)), ['mIoU']),
@@ -540,6 +701,10 @@ RUNS = {
     'fastervit-0_upernet_ade20k': (_ade20k(scale=(250, 125), crop=(113, 121)), ['mIoU']),
     'fastervit-0_cascade-mask-rcnn_coco': (_coco_det, DET_METRICS),
     'fastervit-0_simplebaseline_coco-256x192': (_coco_pose, ['coco/AP']),
+    'mvitv2-t_ocr_cityscapes': (_cityscapes(scale=(250, 125), crop=(97, 193)), ['mIoU']),
+    'mvitv2-t_upernet_ade20k': (_ade20k(scale=(250, 125), crop=(113, 121)), ['mIoU']),
+    'mvitv2-t_cascade-mask-rcnn_coco': (_coco_det_ms_crop, DET_METRICS),
+    'mvitv2-t_simplebaseline_coco-256x192': (_coco_pose, ['coco/AP']),
 }
 
 
