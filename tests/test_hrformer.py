@@ -68,7 +68,7 @@ def test_pose_output_fuses_highest_resolution_only():
 
 
 def test_invalid_arguments_are_explained():
-    with pytest.raises(KeyError, match=r"\['b', 's', 't'\]"):
+    with pytest.raises(KeyError, match=r"\['t', 's', 'b'\]"):
         HRFormer('xl')
     with pytest.raises(ValueError, match='num_heads'):
         HRFormer(dict(channels=(8, 16, 32, 64), num_modules=(1, 1, 1, 1)))

@@ -1,10 +1,45 @@
-"""What every mmvitx backbone shares: mmdet/mmpretrain-style freezing, ``norm_eval`` and
-pretrained loading through the family's checkpoint converter."""
+"""What every mmvitx backbone shares: arch presets (mmpretrain's ``arch_zoo`` habit) and argument
+checks, mmdet/mmpretrain-style freezing, ``norm_eval`` and pretrained loading through the family's
+checkpoint converter."""
 import torch.nn as nn
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..pretrained import load_pretrained
+
+
+def resolve_arch(family: str, arch: str | dict, arch_zoo: dict, arch_aliases: dict,
+                 required: set, arch_defaults: dict) -> dict:
+    """A preset name (or alias, any case) or a dict of hyperparameters -> the full arch dict.
+
+    A dict must hold the ``required`` keys and may override ``arch_defaults``; anything else is an
+    error that lists what is valid.
+    """
+    if isinstance(arch, str):
+        key = arch_aliases.get(arch.lower(), arch.lower())
+        if key not in arch_zoo:
+            raise KeyError(f'Unknown {family} arch {arch!r}; valid: {list(arch_zoo)} '
+                           f'(or {sorted(arch_aliases)}), or a dict of hyperparameters')
+        arch = arch_zoo[key]
+    if not isinstance(arch, dict) or not required <= set(arch):
+        raise ValueError(f'A custom {family} arch needs the keys {sorted(required)}, got {arch}')
+    unknown = set(arch) - required - set(arch_defaults)
+    if unknown:
+        raise ValueError(f'Unknown {family} arch keys {sorted(unknown)}; valid: '
+                         f'{sorted(required | set(arch_defaults))}')
+    return {**arch_defaults, **arch}
+
+
+def check_outputs_and_freezing(out_indices, frozen_stages: int, unit: str = 'stage',
+                               num: int = 4) -> tuple[int, ...]:
+    """``out_indices`` as a tuple of indices in 0..num-1 (``unit``: what they index), after
+    checking it and ``frozen_stages`` (-1..num)."""
+    out_indices = tuple(out_indices)
+    if not out_indices or any(not 0 <= i < num for i in out_indices):
+        raise ValueError(f'out_indices must be {unit} indices in 0..{num - 1}, got {out_indices}')
+    if not -1 <= frozen_stages <= num:
+        raise ValueError(f'frozen_stages must be in -1..{num}, got {frozen_stages}')
+    return out_indices
 
 
 class DenseBackbone(BaseModule):

@@ -27,7 +27,7 @@ from ..layers import (ContinuousBiasWindowAttention, GridPositionEmbedding, Laye
                       LayerScale, LinearFFN, crop_padding, pad_to_window_multiple, window_merge,
                       window_partition)
 from ..pretrained import register_converter
-from .base import DenseBackbone
+from .base import DenseBackbone, check_outputs_and_freezing, resolve_arch
 
 # Stage-1 channels (doubled per stage), stem channels, blocks per stage, heads of the attention
 # stages (the first two entries are unused: those stages are convolutional), window per stage,
@@ -294,11 +294,7 @@ class FasterViT(DenseBackbone):
                  init_cfg: dict | None = None):
         super().__init__(init_cfg=init_cfg)
         self.arch = self._resolve_arch(arch)
-        out_indices = tuple(out_indices)
-        if not out_indices or any(not 0 <= i < NUM_STAGES for i in out_indices):
-            raise ValueError(f'out_indices must be stage indices in 0..3, got {out_indices}')
-        if not -1 <= frozen_stages <= NUM_STAGES:
-            raise ValueError(f'frozen_stages must be in -1..4, got {frozen_stages}')
+        out_indices = check_outputs_and_freezing(out_indices, frozen_stages, num=NUM_STAGES)
         self.out_indices = out_indices
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
@@ -337,21 +333,8 @@ class FasterViT(DenseBackbone):
 
     @staticmethod
     def _resolve_arch(arch):
-        if isinstance(arch, str):
-            key = arch_aliases.get(arch.lower(), arch.lower())
-            if key not in arch_zoo:
-                raise KeyError(f'Unknown FasterViT arch {arch!r}; valid: {list(arch_zoo)} '
-                               f'(or {sorted(arch_aliases)}), or a dict of hyperparameters')
-            arch = arch_zoo[key]
-        required = {'embed_dims', 'stem_dims', 'depths', 'num_heads'}
-        if not isinstance(arch, dict) or not required <= set(arch):
-            raise ValueError(
-                f'A custom FasterViT arch needs the keys {sorted(required)}, got {arch}')
-        unknown = set(arch) - required - set(arch_defaults)
-        if unknown:
-            raise ValueError(f'Unknown FasterViT arch keys {sorted(unknown)}; valid: '
-                             f'{sorted(required | set(arch_defaults))}')
-        arch = {**arch_defaults, **arch}
+        arch = resolve_arch('FasterViT', arch, arch_zoo, arch_aliases,
+                            {'embed_dims', 'stem_dims', 'depths', 'num_heads'}, arch_defaults)
         for key in ('depths', 'num_heads', 'window_sizes', 'carrier_tokens'):
             if len(arch[key]) != NUM_STAGES:
                 raise ValueError(f'FasterViT arch {key!r} needs {NUM_STAGES} entries, '

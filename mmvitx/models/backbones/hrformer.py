@@ -19,7 +19,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ...registry import register_model
 from ..layers import DepthwiseConvFFN, LocalWindowSelfAttention
 from ..pretrained import register_converter
-from .base import DenseBackbone
+from .base import DenseBackbone, check_outputs_and_freezing, resolve_arch
 
 # Per-branch channels and heads of stages 2-4 (branch k exists from stage k+1 on), and modules per
 # stage 1-4. Every module runs `num_blocks` blocks per branch; stage 1 is `num_blocks` bottlenecks.
@@ -179,13 +179,10 @@ class HRFormer(DenseBackbone):
                  upsample_cfg: dict = dict(mode='bilinear', align_corners=False),
                  init_cfg: dict | None = None):
         super().__init__(init_cfg=init_cfg)
-        self.arch = self._resolve_arch(arch)
+        self.arch = resolve_arch('HRFormer', arch, arch_zoo, arch_aliases,
+                                 {'channels', 'num_heads', 'num_modules'}, arch_defaults)
         channels = self.arch['channels']
-        out_indices = tuple(out_indices)
-        if not out_indices or any(not 0 <= i < 4 for i in out_indices):
-            raise ValueError(f'out_indices must be branch indices in 0..3, got {out_indices}')
-        if not -1 <= frozen_stages <= 4:
-            raise ValueError(f'frozen_stages must be in -1..4, got {frozen_stages}')
+        out_indices = check_outputs_and_freezing(out_indices, frozen_stages, unit='branch')
         self.out_indices = out_indices
         self.out_channels = tuple(channels[i] for i in out_indices)
         self.frozen_stages = frozen_stages
@@ -232,23 +229,6 @@ class HRFormer(DenseBackbone):
             self.stages.append(nn.Sequential(*modules))
             prev_channels = stage_channels
         self._freeze_stages()
-
-    @staticmethod
-    def _resolve_arch(arch):
-        if isinstance(arch, str):
-            key = arch_aliases.get(arch.lower(), arch.lower())
-            if key not in arch_zoo:
-                raise KeyError(f'Unknown HRFormer arch {arch!r}; valid: {sorted(arch_zoo)} '
-                               f'(or {sorted(arch_aliases)}), or a dict of hyperparameters')
-            arch = arch_zoo[key]
-        required = {'channels', 'num_heads', 'num_modules'}
-        if not isinstance(arch, dict) or not required <= set(arch):
-            raise ValueError(f'A custom HRFormer arch needs the keys {sorted(required)}, got {arch}')
-        unknown = set(arch) - required - set(arch_defaults)
-        if unknown:
-            raise ValueError(f'Unknown HRFormer arch keys {sorted(unknown)}; valid: '
-                             f'{sorted(required | set(arch_defaults))}')
-        return {**arch_defaults, **arch}
 
     @staticmethod
     def _make_transition(prev_channels, channels, norm_cfg):

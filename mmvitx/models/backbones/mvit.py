@@ -26,7 +26,7 @@ from ...registry import register_model
 from ..layers import (LinearFFN, decomposed_rel_pos_bias, pad_to_window_multiple, window_merge,
                       window_partition)
 from ..pretrained import register_converter
-from .base import DenseBackbone
+from .base import DenseBackbone, check_outputs_and_freezing, resolve_arch
 
 _V1 = dict(version=1, embed_dims=96, num_heads=1, dim_mul_in_attention=False, rel_pos=False,
            residual_pooling=False, cls_token=True, abs_pos_embed=True, q_pool_every_block=False)
@@ -242,11 +242,7 @@ class MViT(DenseBackbone):
                  init_cfg: dict | None = None):
         super().__init__(init_cfg=init_cfg)
         self.arch = self._resolve_arch(arch)
-        out_indices = tuple(out_indices)
-        if not out_indices or any(not 0 <= i < NUM_STAGES for i in out_indices):
-            raise ValueError(f'out_indices must be stage indices in 0..3, got {out_indices}')
-        if not -1 <= frozen_stages <= NUM_STAGES:
-            raise ValueError(f'frozen_stages must be in -1..4, got {frozen_stages}')
+        out_indices = check_outputs_and_freezing(out_indices, frozen_stages, num=NUM_STAGES)
         if window_attention and self.arch['cls_token']:
             raise ValueError('window_attention needs an arch without a class token: set '
                              "arch=dict(..., cls_token=False) (MViT v1's class token is global)")
@@ -302,20 +298,8 @@ class MViT(DenseBackbone):
 
     @staticmethod
     def _resolve_arch(arch):
-        if isinstance(arch, str):
-            key = arch_aliases.get(arch.lower(), arch.lower())
-            if key not in arch_zoo:
-                raise KeyError(f'Unknown MViT arch {arch!r}; valid: {list(arch_zoo)} '
-                               f'(or {sorted(arch_aliases)}), or a dict of hyperparameters')
-            arch = arch_zoo[key]
-        required = {'embed_dims', 'num_heads', 'depths'}
-        if not isinstance(arch, dict) or not required <= set(arch):
-            raise ValueError(f'A custom MViT arch needs the keys {sorted(required)}, got {arch}')
-        unknown = set(arch) - required - set(arch_defaults)
-        if unknown:
-            raise ValueError(f'Unknown MViT arch keys {sorted(unknown)}; valid: '
-                             f'{sorted(required | set(arch_defaults))}')
-        arch = {**arch_defaults, **arch}
+        arch = resolve_arch('MViT', arch, arch_zoo, arch_aliases,
+                            {'embed_dims', 'num_heads', 'depths'}, arch_defaults)
         if len(arch['depths']) != NUM_STAGES:
             raise ValueError(f'MViT arch depths needs {NUM_STAGES} entries, got {arch["depths"]}')
         if arch['pool_mode'] not in ('conv', 'max', 'avg'):
