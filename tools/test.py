@@ -59,7 +59,7 @@ def main():
     # mmvitx.utils the safe checkpoint loading.
     import mmvitx  # noqa: F401
     from mmvitx.utils.toolbox import (ToolError, add_prediction_dump, build_runner,
-                                      check_data_roots, close_distributed, enable_visualization,
+                                      check_data_roots, enable_visualization, finish_distributed,
                                       load_config, setup_cpu_distributed)
     try:
         if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
@@ -75,10 +75,8 @@ def main():
     except ToolError as error:
         sys.exit(f'test.py: error: {error}')
     runner = build_runner(cfg)
-    try:
-        runner.test()
-    finally:
-        close_distributed()
+    runner.test()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -60,8 +60,9 @@ def main():
     # Imported after parsing, so that --help answers at once. mmvitx registers the backbones;
     # mmvitx.utils the safe checkpoint loading and the random-state hook.
     import mmvitx  # noqa: F401
-    from mmvitx.utils.toolbox import (ToolError, build_runner, check_data_roots, close_distributed,
-                                      enable_amp, load_config, set_resume, setup_cpu_distributed)
+    from mmvitx.utils.toolbox import (ToolError, build_runner, check_data_roots, enable_amp,
+                                      finish_distributed, load_config, set_resume,
+                                      setup_cpu_distributed)
     try:
         cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
         check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
@@ -75,10 +76,8 @@ def main():
     except ToolError as error:
         sys.exit(f'train.py: error: {error}')
     runner = build_runner(cfg)
-    try:
-        runner.train()
-    finally:
-        close_distributed()
+    runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':
