@@ -16,13 +16,17 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 StateDict = dict[str, torch.Tensor]
 CONVERTERS: dict[str, Callable[[StateDict], StateDict]] = {}
+# What a family's converter takes, for the missing-checkpoint message.
+CONVERTER_SOURCES: dict[str, str] = {}
 
 
-def register_converter(family: str):
-    """Register ``fn(state_dict) -> state_dict`` as the checkpoint converter of ``family``."""
+def register_converter(family: str, source: str = 'the official checkpoint'):
+    """Register ``fn(state_dict) -> state_dict`` as the checkpoint converter of ``family``;
+    ``source`` names what it converts."""
 
     def decorator(fn):
         CONVERTERS[family] = fn
+        CONVERTER_SOURCES[family] = source
         return fn
 
     return decorator
@@ -64,8 +68,8 @@ def load_pretrained(model: torch.nn.Module, checkpoint: str, family: str) -> Non
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise FileNotFoundError(
             f'Pretrained weights for {type(model).__name__} not found at {checkpoint!r}. Convert '
-            f'the official checkpoint into this file first:\n'
-            f'    python tools/convert_checkpoint.py {family} OFFICIAL_CHECKPOINT {checkpoint}\n'
+            f'{CONVERTER_SOURCES.get(family, "the official checkpoint")} into this file first:\n'
+            f'    python tools/convert_checkpoint.py {family} SOURCE_CHECKPOINT {checkpoint}\n'
             f'(README, "Pretrained weights"), or set the backbone\'s init_cfg=None to train from '
             f'scratch.')
     loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')

@@ -1,5 +1,6 @@
 from .fastervit import FasterViT
 from .hrformer import HRFormer
 from .mvit import MViT
+from .psvit import PSViT
 
-__all__ = ['FasterViT', 'HRFormer', 'MViT']
+__all__ = ['FasterViT', 'HRFormer', 'MViT', 'PSViT']

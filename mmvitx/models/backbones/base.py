@@ -31,14 +31,15 @@ def resolve_arch(family: str, arch: str | dict, arch_zoo: dict, arch_aliases: di
 
 
 def check_outputs_and_freezing(out_indices, frozen_stages: int, unit: str = 'stage',
-                               num: int = 4) -> tuple[int, ...]:
+                               num: int = 4, num_stages: int | None = None) -> tuple[int, ...]:
     """``out_indices`` as a tuple of indices in 0..num-1 (``unit``: what they index), after
-    checking it and ``frozen_stages`` (-1..num)."""
+    checking it and ``frozen_stages`` (-1..num_stages, by default -1..num)."""
     out_indices = tuple(out_indices)
     if not out_indices or any(not 0 <= i < num for i in out_indices):
         raise ValueError(f'out_indices must be {unit} indices in 0..{num - 1}, got {out_indices}')
-    if not -1 <= frozen_stages <= num:
-        raise ValueError(f'frozen_stages must be in -1..{num}, got {frozen_stages}')
+    num_stages = num if num_stages is None else num_stages
+    if not -1 <= frozen_stages <= num_stages:
+        raise ValueError(f'frozen_stages must be in -1..{num_stages}, got {frozen_stages}')
     return out_indices
 
 

@@ -23,8 +23,8 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import constant_init, trunc_normal_, trunc_normal_init
 
 from ...registry import register_model
-from ..layers import (LinearFFN, decomposed_rel_pos_bias, pad_to_window_multiple, window_merge,
-                      window_partition)
+from ..layers import (LinearFFN, decomposed_rel_pos_bias, pad_to_window_multiple,
+                      resize_abs_pos_embed, window_merge, window_partition)
 from ..pretrained import register_converter
 from .base import DenseBackbone, check_outputs_and_freezing, resolve_arch
 
@@ -307,16 +307,6 @@ class MViT(DenseBackbone):
                              f"{arch['pool_mode']!r}")
         return arch
 
-    def _position_embedding(self, size):
-        """The absolute position embedding for a (H, W) token map, resized bicubically."""
-        num_prefix = int(self.cls_token is not None)
-        prefix, grid = self.pos_embed[:, :num_prefix], self.pos_embed[:, num_prefix:]
-        if tuple(size) != (self.pretrain_grid, self.pretrain_grid):
-            grid = grid.reshape(1, self.pretrain_grid, self.pretrain_grid, -1).permute(0, 3, 1, 2)
-            grid = F.interpolate(grid, size=size, mode='bicubic', align_corners=False)
-            grid = grid.flatten(2).transpose(1, 2)
-        return torch.cat([prefix, grid], dim=1)
-
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = self.patch_embed.proj(x)
         size = tuple(x.shape[-2:])
@@ -324,7 +314,8 @@ class MViT(DenseBackbone):
         if self.cls_token is not None:
             x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
         if self.pos_embed is not None:
-            x = x + self._position_embedding(size)
+            x = x + resize_abs_pos_embed(self.pos_embed, int(self.cls_token is not None),
+                                         self.pretrain_grid, size)
         num_prefix = int(self.cls_token is not None)
         outs = []
         last = self.stage_ends[max(self.out_indices)]

@@ -1,15 +1,16 @@
 from .attention import (ContinuousBiasWindowAttention, LocalWindowSelfAttention,
-                        WindowMultiheadAttention)
+                        ShareableMultiheadAttention, WindowMultiheadAttention)
 from .ffn import DepthwiseConvFFN, LinearFFN
 from .norm import LayerNorm2d, LayerScale
 from .position import (ContinuousPositionBias, GridPositionEmbedding, decomposed_rel_pos_bias,
-                       resize_rel_pos_table)
+                       resize_abs_pos_embed, resize_rel_pos_table)
 from .window import (crop_padding, pad_to_window_multiple, relative_position_index, window_merge,
                      window_partition)
 
 __all__ = [
-    'ContinuousBiasWindowAttention', 'LocalWindowSelfAttention', 'WindowMultiheadAttention', 'relative_position_index',
+    'ContinuousBiasWindowAttention', 'LocalWindowSelfAttention', 'ShareableMultiheadAttention',
+    'WindowMultiheadAttention', 'relative_position_index',
     'DepthwiseConvFFN', 'LinearFFN', 'LayerNorm2d', 'LayerScale', 'ContinuousPositionBias',
-    'GridPositionEmbedding', 'decomposed_rel_pos_bias', 'resize_rel_pos_table', 'crop_padding', 'pad_to_window_multiple', 'window_merge',
+    'GridPositionEmbedding', 'decomposed_rel_pos_bias', 'resize_abs_pos_embed', 'resize_rel_pos_table', 'crop_padding', 'pad_to_window_multiple', 'window_merge',
     'window_partition'
 ]

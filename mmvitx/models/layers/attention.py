@@ -109,3 +109,56 @@ class ContinuousBiasWindowAttention(WindowMultiheadAttention):
         if num_prefix:
             bias = F.pad(bias, (num_prefix, 0, num_prefix, 0))
         return super().forward(x, attn_bias=bias)
+
+
+class ShareableMultiheadAttention(nn.Module):
+    """Multi-head self-attention whose attention map can be handed to the next layer (PSViT's
+    attention sharing).
+
+    A layer built with ``shares_map=True`` reuses the map of the layer before it: it has only the
+    V and output projections and computes no Q, K or scores, just ``map @ V``. Otherwise the map is
+    materialised only when the next layer needs it (``return_map=True``); elsewhere attention runs
+    through ``scaled_dot_product_attention``. Input (B, N, C); the map is (B, heads, N, N) and
+    attention dropout applies to each use of it, not to the map handed on.
+    """
+
+    def __init__(self, embed_dims: int, num_heads: int, shares_map: bool = False,
+                 qkv_bias: bool = True, attn_drop: float = 0., proj_drop: float = 0.):
+        super().__init__()
+        if embed_dims % num_heads:
+            raise ValueError(f'embed_dims ({embed_dims}) must be divisible by num_heads ({num_heads})')
+        self.num_heads = num_heads
+        self.shares_map = shares_map
+        self.scale = (embed_dims // num_heads)**-0.5
+        self.attn_drop = attn_drop
+        if shares_map:
+            self.v = nn.Linear(embed_dims, embed_dims, bias=qkv_bias)
+        else:
+            self.qkv = nn.Linear(embed_dims, 3 * embed_dims, bias=qkv_bias)
+        self.proj = nn.Linear(embed_dims, embed_dims)
+        self.proj_drop = nn.Dropout(proj_drop)
+
+    def forward(self, x: torch.Tensor, shared_map: torch.Tensor | None = None,
+                return_map: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Returns the output and, if ``return_map`` (or when sharing), the attention map."""
+        batch, num_tokens, channels = x.shape
+        head_dims = channels // self.num_heads
+        attn_drop = self.attn_drop if self.training else 0.
+        if self.shares_map:
+            if shared_map is None:
+                raise ValueError('This attention layer shares the previous layer\'s map; pass it '
+                                 'as shared_map')
+            v = self.v(x).view(batch, num_tokens, self.num_heads, head_dims).transpose(1, 2)
+            attn_map = shared_map
+            out = F.dropout(attn_map, attn_drop, self.training) @ v
+        else:
+            qkv = self.qkv(x).view(batch, num_tokens, 3, self.num_heads, head_dims)
+            q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+            if return_map:
+                attn_map = ((q * self.scale) @ k.transpose(-2, -1)).softmax(dim=-1)
+                out = F.dropout(attn_map, attn_drop, self.training) @ v
+            else:
+                attn_map = None
+                out = F.scaled_dot_product_attention(q, k, v, dropout_p=attn_drop)
+        out = out.transpose(1, 2).reshape(batch, num_tokens, channels)
+        return self.proj_drop(self.proj(out)), attn_map

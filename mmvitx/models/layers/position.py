@@ -127,3 +127,15 @@ def decomposed_rel_pos_bias(q: torch.Tensor, q_size: tuple[int, int], k_size: tu
     rel_w = torch.einsum('bnhwc,wkc->bnhwk', q, terms[1].to(q.dtype))
     bias = rel_h[..., :, None] + rel_w[..., None, :]
     return bias.reshape(batch, heads, q_size[0] * q_size[1], k_size[0] * k_size[1])
+
+
+def resize_abs_pos_embed(pos_embed: torch.Tensor, num_prefix: int, pretrain_grid: int,
+                         size: tuple[int, int]) -> torch.Tensor:
+    """An absolute position embedding (1, prefix + G * G, C) learned on a G x G token grid, for an
+    (H, W) grid: the grid part resized bicubically, the prefix (class token) part kept."""
+    prefix, grid = pos_embed[:, :num_prefix], pos_embed[:, num_prefix:]
+    if tuple(size) != (pretrain_grid, pretrain_grid):
+        grid = grid.reshape(1, pretrain_grid, pretrain_grid, -1).permute(0, 3, 1, 2)
+        grid = F.interpolate(grid, size=tuple(size), mode='bicubic', align_corners=False)
+        grid = grid.flatten(2).transpose(1, 2)
+    return torch.cat([prefix, grid], dim=1)
