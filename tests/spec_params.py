@@ -102,54 +102,8 @@ def psvit_backbone_params(arch, pooling='2d', out_indices=(0, 1, 2, 3), pretrain
     return params + sum(2 * PSVIT_LEVEL_CHANNELS[arch][i] for i in out_indices)
 
 
-# PSViT. The paper's searched architectures are unpublished (spec §3.1), so there is no official
-# figure: these are mmvitx's own instantiations (spec §3.3; README, "PSViT"), restated here from
-# their documented definition and counted by formula, independently of the model code. Per stage:
-# the width and the layers, 'B' a basic layer, 'S' a layer sharing the previous layer's attention
-# map (heads do not change the count).
-PSVIT_ARCHS = {
-    't': dict(embed_dims=(64, 128, 256), layers=('BSBSBSBS', 'BSBSBSBS', 'BSBB')),
-    's': dict(embed_dims=(128, 256, 512), layers=('BSBSBSBSBS', 'BSBSBSBS', 'BSBB')),
-}
-# Channels of the four output levels (strides 4/8/16/32): level 0 is stage 1 upsampled.
-PSVIT_LEVEL_CHANNELS = {'t': (64, 64, 128, 256), 's': (128, 128, 256, 512)}
-PSVIT_PATCH_SIZE = 8
-PSVIT_PRETRAIN_TOKENS = (224 // PSVIT_PATCH_SIZE)**2  # the 28x28 position embedding
-
-
-def psvit_backbone_params(arch, pooling='2d', out_indices=(0, 1, 2, 3)):
-    """mmvitx's PSViT backbone (no classifier), by formula:
-
-    - patch embedding, an 8x8 stride-8 convolution from RGB: 3 * 64 * C1 + C1;
-    - absolute position embedding over the 28x28 pretraining grid, 784 * C1; the 1-D design adds
-      the class token's position (C1) and the class token itself (C1);
-    - a basic layer of width C, 12 C^2 + 13 C: two LayerNorms (2 C each), the qkv projection
-      (3 C^2 + 3 C), the output projection (C^2 + C), the MLP with ratio 4 (C x 4C and 4C x C
-      Linears, 8 C^2 + 5 C); a sharing layer has only the V projection (C^2 + C) instead of qkv,
-      10 C^2 + 11 C;
-    - a pooling from Cin to Cout: 2-D, a 3x3 convolution (9 Cin Cout + Cout); 1-D, a kernel-1
-      convolution (Cin Cout + Cout); either followed by a LayerNorm (2 Cout);
-    - level 0 only: the 2x2 stride-2 transposed convolution C1 -> C1, 4 C1^2 + C1;
-    - a LayerNorm (2 C) on each output level.
-    """
-    dims, layers = PSVIT_ARCHS[arch]['embed_dims'], PSVIT_ARCHS[arch]['layers']
-    params = 3 * PSVIT_PATCH_SIZE**2 * dims[0] + dims[0]
-    params += PSVIT_PRETRAIN_TOKENS * dims[0]
-    if pooling == '1d':
-        params += 2 * dims[0]
-    for width, codes in zip(dims, layers):
-        basic = 12 * width**2 + 13 * width
-        sharing = 10 * width**2 + 11 * width
-        params += sum(basic if code == 'B' else sharing for code in codes)
-    for c_in, c_out in zip(dims, dims[1:]):
-        kernel = 9 if pooling == '2d' else 1
-        params += kernel * c_in * c_out + c_out + 2 * c_out
-    if 0 in out_indices:
-        params += 4 * dims[0]**2 + dims[0]
-    return params + sum(2 * PSVIT_LEVEL_CHANNELS[arch][i] for i in out_indices)
-
-
 # The dense backbone of the configs (all four levels), by design: (arch, pooling) -> count.
-# Checked against the formula above and against the model in tests/test_configs.py.
+# Checked against the formula above and against the model in tests/test_configs.py
+# (test_psvit_param_formula).
 PSVIT_BACKBONE_PARAMS = {('t', '2d'): 5_297_920, ('s', '2d'): 21_363_200,
                          ('t', '1d'): 4_970_368, ('s', '1d'): 20_052_736}

@@ -1,10 +1,12 @@
-"""The configs under ``configs/`` (HRFormer, FasterViT and MViT): they load, build mmvitx's backbone
-with the right arch and channels, carry the published recipes (backbones.md §2.9, §4.5, §5.5/§5.6,
-or the documented choices where none is published), exempt from weight decay exactly the parameters
-they say, and one train iteration plus one validation pass of every config family runs through
-mmengine's Runner on the demo data (``demo_data`` fixture, see ``mmvitx/datasets/demo.py``).
+"""The configs under ``configs/`` (HRFormer, FasterViT, MViT and PSViT): they load, build mmvitx's
+backbone with the right arch and channels, carry the published recipes (backbones.md §2.9, §4.5,
+§5.5/§5.6, or the documented choices where none is published), exempt from weight decay exactly
+the parameters they say, and one train iteration plus one validation pass of every config family
+runs through mmengine's Runner on the demo data (``demo_data`` fixture, see
+``mmvitx/datasets/demo.py``).
 
-The run tests use the smallest real configs (HRFormer-S, FasterViT-0, MViTv2-T) with only what a
+The run tests use the smallest real configs (HRFormer-S, FasterViT-0, MViTv2-T; PSViT-2D-T for
+detection and UPerNet, PSViT-2D-S, the only size of those, for OCR and pose) with only what a
 CPU test needs changed: BN instead of SyncBN, no pretrained weights, small inputs, one iteration, a
 few images, no workers and no checkpoints.
 """
@@ -25,9 +27,11 @@ from mmengine.runner import Runner
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmvitx.models.backbones.mvit import PoolingAttention
+from mmvitx.models.backbones.psvit import PSViT
 from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding, LayerScale
-from spec_params import (MVIT_STAGE_CHANNELS, fastervit_backbone_params, fastervit_stage_channels,
-                         mvit_backbone_params, simplebaseline_head_params)
+from spec_params import (MVIT_STAGE_CHANNELS, PSVIT_BACKBONE_PARAMS, PSVIT_LEVEL_CHANNELS,
+                         fastervit_backbone_params, fastervit_stage_channels, mvit_backbone_params,
+                         psvit_backbone_params, simplebaseline_head_params)
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs'
@@ -37,7 +41,9 @@ CONFIGS = sorted(p for p in CONFIG_DIR.rglob('*.py')
 # Per backbone family (the folder under configs/): config names {family}-{size}_{method}_{dataset}
 # [-{input}], the registered backbone, and the output channels of the four stages or branches.
 # The mvit folder holds two model families, named mvitv2-{t,s,b,l,h} and mvitv1-{b16,b24} (the
-# `model` group, which also names the checkpoint): sizes are unique across the two.
+# `model` group, which also names the checkpoint): sizes are unique across the two. PSViT configs
+# are named psvit-2d-{t,s} (the `model` group: the pooling design, which names the checkpoint too;
+# all configs use the 2-D design) and have four output levels (level 0: stage 1 upsampled).
 NAME_RE = {
     'hrformer': re.compile(
         r'^hrformer-(?P<size>[tsb])_(?P<method>ocr|upernet|cascade-mask-rcnn|heatmap)_'
@@ -49,9 +55,15 @@ NAME_RE = {
         r'^(?P<model>mvitv2(?=-[tsblh]_)|mvitv1(?=-b(?:16|24)_))-(?P<size>[tsblh]|b16|b24)_'
         r'(?P<method>ocr|upernet|cascade-mask-rcnn|simplebaseline)_'
         r'(?P<dataset>cityscapes|ade20k|coco)(?:-(?P<suffix>[0-9a-z-]+))?$'),
+    'psvit': re.compile(
+        r'^(?P<model>psvit-2d)-(?P<size>[ts])_'
+        r'(?P<method>ocr|upernet|cascade-mask-rcnn|simplebaseline)_'
+        r'(?P<dataset>cityscapes|ade20k|coco)(?:-(?P<suffix>[0-9a-z-]+))?$'),
 }
 BACKBONE_TYPES = {'hrformer': 'mmvitx.HRFormer', 'fastervit': 'mmvitx.FasterViT',
-                  'mvit': 'mmvitx.MViT'}
+                  'mvit': 'mmvitx.MViT', 'psvit': 'mmvitx.PSViT'}
+# Backbones without BatchNorm (no norm_cfg): the necks and heads keep the toolboxes' norms.
+NO_BN_FAMILIES = ('mvit', 'psvit')
 # The backbone's arch for a config size, where the two differ (elsewhere arch == size).
 ARCHS = {'mvit': {'b16': 'v1-b-16', 'b24': 'v1-b-24'}}
 CHANNELS = {
@@ -61,18 +73,21 @@ CHANNELS = {
     # v1 widens in the MLP of the block before each transition: its stages end at 2C, 4C, 8C, 8C
     'mvit': {size: MVIT_STAGE_CHANNELS[ARCHS['mvit'].get(size, size)]
              for size in ('t', 's', 'b', 'b16')},
+    'psvit': PSVIT_LEVEL_CHANNELS,
 }
 POSE_METHODS = ('heatmap', 'simplebaseline')
 # Exact counts. HRFormer: derived with the spec's paramcount.py from the official hyperparameters.
 # FasterViT: the spec's official counts without the ImageNet classifier, plus a LayerNorm per
 # output (tests/spec_params.py); pose: the stride-32 output only, plus mmpose's SimpleBaseline
 # HeatmapHead. MViT: paramcount.py's counts without the classifier, whose final LayerNorm is the
-# stage-4 output norm, plus a LayerNorm per further output (tests/spec_params.py).
+# stage-4 output norm, plus a LayerNorm per further output (tests/spec_params.py). PSViT:
+# mmvitx's own instantiations (no published figure), counted by formula in tests/spec_params.py.
 SEG_BACKBONE_PARAMS = {
     'hrformer': {'t': 2_572_388, 's': 7_891_050, 'b': 44_040_666},
     'fastervit': {arch: fastervit_backbone_params(arch) for arch in '0234'},
     'mvit': {size: mvit_backbone_params(ARCHS['mvit'].get(size, size))
              for size in ('t', 's', 'b', 'b16')},
+    'psvit': {size: psvit_backbone_params(size) for size in 'ts'},
 }
 POSE_BACKBONE_AND_HEAD_PARAMS = {
     'hrformer': {'s': 7_746_779, 'b': 43_211_777},
@@ -80,6 +95,8 @@ POSE_BACKBONE_AND_HEAD_PARAMS = {
         fastervit_stage_channels(arch)[3]) for arch in '02'},
     'mvit': {size: mvit_backbone_params(ARCHS['mvit'].get(size, size), (3, ))
              + simplebaseline_head_params(768) for size in ('t', 's', 'b16')},
+    'psvit': {size: psvit_backbone_params(size, out_indices=(3, ))
+              + simplebaseline_head_params(PSVIT_LEVEL_CHANNELS[size][3]) for size in 'ts'},
 }
 # Parameters without weight decay besides the normalization layers (custom_keys, decay_mult 0).
 NO_DECAY_KEYS = {
@@ -90,6 +107,8 @@ NO_DECAY_KEYS = {
     # position terms: absolute embedding and class token (v1), decomposed relative tables (v2)
     'mvit': {key: dict(decay_mult=0.) for key in (
         'pos_embed', 'rel_pos_h', 'rel_pos_w', 'cls_token')},
+    # position terms: absolute embedding, class token (1-D design)
+    'psvit': {key: dict(decay_mult=0.) for key in ('pos_embed', 'cls_token')},
 }
 DATA_ROOTS = {
     'cityscapes': 'data/cityscapes/',
@@ -195,8 +214,25 @@ def test_config_inventory():
                      'simplebaseline_coco-256x192')
         if model != 'mvitv2-b' or rest == 'cascade-mask-rcnn_coco'
     }
+    expected |= {
+        f'psvit-2d-{size}_{rest}'
+        for size in 'ts'
+        for rest in ('cascade-mask-rcnn_coco', 'upernet_ade20k')
+    }
+    expected |= {'psvit-2d-s_ocr_cityscapes', 'psvit-2d-s_simplebaseline_coco-256x192'}
     assert expected <= names, f'missing configs: {sorted(expected - names)}'
     assert any(_is_demo(p) for p in CONFIGS), 'no demo config'
+
+
+@pytest.mark.parametrize('pooling', ['2d', '1d'])
+@pytest.mark.parametrize('arch', ['t', 's'])
+def test_psvit_param_formula(arch, pooling):
+    """The PSViT figures of the tables above (tests/spec_params.py: by formula from the documented
+    instantiations, other output sets in tests/test_psvit.py) are the model's."""
+    model = PSViT(arch, pooling=pooling)
+    assert _num_params(model) == psvit_backbone_params(arch, pooling) == PSVIT_BACKBONE_PARAMS[
+        arch, pooling]
+    assert model.out_channels == PSVIT_LEVEL_CHANNELS[arch]
 
 
 @pytest.mark.parametrize('path', BASE_CONFIGS, ids=_rel)
@@ -230,12 +266,27 @@ def _mvit_no_decay(backbone):
                     if id(p) in position}
 
 
-NO_DECAY_PARAMS = {'fastervit': _fastervit_no_decay, 'mvit': _mvit_no_decay}
+def _psvit_no_decay(backbone):
+    """Names of the PSViT parameters meant to be exempt from weight decay, found by module type and
+    attribute: LayerNorms (the output LN2d included) and the position terms, the absolute position
+    embedding and the class token (1-D design)."""
+    names = {f'backbone.{module_name}.{name}'
+             for module_name, module in backbone.named_modules()
+             if isinstance(module, nn.LayerNorm)
+             for name, _ in module.named_parameters()}
+    position = {id(p) for p in (backbone.cls_token, backbone.pos_embed) if p is not None}
+    return names | {f'backbone.{name}' for name, p in backbone.named_parameters()
+                    if id(p) in position}
+
+
+NO_DECAY_PARAMS = {'fastervit': _fastervit_no_decay, 'mvit': _mvit_no_decay,
+                   'psvit': _psvit_no_decay}
 
 
 def _check_weight_decay(cfg, model, family):
-    """The custom no-decay keys select backbone parameters only; for FasterViT and MViT, exactly
-    the parameters that the base configs name (everything else keeps the base weight decay)."""
+    """The custom no-decay keys select backbone parameters only; for FasterViT, MViT and PSViT,
+    exactly the parameters that the base configs name (everything else keeps the base weight
+    decay)."""
     init_default_scope(cfg.default_scope)
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     decay = {id(p): group['weight_decay']
@@ -263,17 +314,22 @@ def test_config_builds_mmvitx_backbone(path):
     assert backbone.type == BACKBONE_TYPES[family]
     assert backbone.arch == name['arch']
     channels = CHANNELS[family][size]
+    if family == 'psvit':
+        assert backbone.pooling == name['model'].removeprefix('psvit-')
     if _is_demo(path):
         assert backbone.init_cfg is None
         assert _norm_types(cfg.model) == {'BN'}
     else:
         assert _plain(backbone.init_cfg) == dict(
             type='Pretrained', checkpoint=f'checkpoints/{name["model"]}-{size}_in1k.pth')
-        if family == 'mvit':
-            # MViT has no BatchNorm; the necks and heads keep the toolboxes' SyncBN (mmpose's
-            # HeatmapHead builds its BN itself, without a norm_cfg)
+        if family in NO_BN_FAMILIES:
+            # MViT and PSViT have no BatchNorm; the necks and heads keep the toolboxes' SyncBN
+            # (mmpose's HeatmapHead builds its BN itself, without a norm_cfg; mmdet's packaged
+            # FPN cascade of the PSViT detection configs has no norm, the ConvNeXt 4conv1fc
+            # cascade of the MViT ones has SyncBN)
             assert 'norm_cfg' not in backbone
-            assert _norm_types(cfg.model) == (set() if method in POSE_METHODS else {'SyncBN'})
+            no_norm = method in POSE_METHODS or (family, method) == ('psvit', 'cascade-mask-rcnn')
+            assert _norm_types(cfg.model) == (set() if no_norm else {'SyncBN'})
         else:
             assert _norm_types(cfg.model) == {'SyncBN'}
         assert not backbone.norm_eval
@@ -443,6 +499,9 @@ DROP_PATH = {
     ('mvit', 'cascade-mask-rcnn'): {'t': 0.2, 's': 0.2, 'b': 0.4, 'b16': 0.2},
     **{('mvit', method): {'t': 0.1, 's': 0.1, 'b': 0.3, 'b16': 0.1}
        for method in ('ocr', 'upernet', 'simplebaseline')},
+    # PSViT: DeiT's rate for both sizes in every task (PSViT gives none; see the base configs)
+    **{('psvit', method): {'t': 0.1, 's': 0.1}
+       for method in ('ocr', 'upernet', 'cascade-mask-rcnn', 'simplebaseline')},
 }
 # MViT's hybrid window attention, by method and model: MViTv2 uses it where the inputs are large
 # (detection; whole-image 1024x2048 inference on Cityscapes), MViT v1 never (its class token).
@@ -452,6 +511,9 @@ MVIT_WINDOW_ATTENTION = {
     'upernet': {'mvitv2': False, 'mvitv1': False},
     'simplebaseline': {'mvitv2': False, 'mvitv1': False},
 }
+# PSViT's hybrid window attention (windows of 14x14 tokens) where the inputs are large (800x1333
+# detection; whole-image 1024x2048 inference on Cityscapes), as for MViTv2.
+PSVIT_WINDOW_SIZE = {'cascade-mask-rcnn': 14, 'ocr': 14, 'upernet': None, 'simplebaseline': None}
 
 
 def _config_strings(obj):
@@ -478,12 +540,14 @@ def test_config_recipe(path):
         (size, name['suffix']) if method == 'heatmap' else size]
     if family == 'mvit':
         assert cfg.model.backbone.window_attention == MVIT_WINDOW_ATTENTION[method][name['model']]
+    if family == 'psvit':
+        assert cfg.model.backbone.window_size == PSVIT_WINDOW_SIZE[method]
     # nothing is downloaded: no URL anywhere (mmdet's ConvNeXt cascade, the base of the MViT
     # detection configs, defines one as a variable)
     urls = [value for value in _config_strings(cfg.to_dict()) if '://' in value]
     assert not urls, urls
     if method in ('ocr', 'upernet'):
-        if dataset == 'cityscapes':  # HRFormer's OCR recipe (FasterViT publishes none)
+        if dataset == 'cityscapes':  # HRFormer's OCR recipe (FasterViT, PSViT publish none)
             _seg_recipe(cfg, 1e-4, 80000, 2, (512, 1024), 19, no_decay_keys)
         elif method == 'ocr':
             _seg_recipe(cfg, 1e-4, 160000, 2, (512, 512), 150, no_decay_keys)
@@ -516,7 +580,9 @@ def test_config_recipe(path):
     'hrformer-s_heatmap_coco-256x192', 'fastervit-0_ocr_cityscapes', 'fastervit-0_upernet_ade20k',
     'fastervit-0_cascade-mask-rcnn_coco', 'fastervit-0_simplebaseline_coco-256x192',
     'mvitv2-t_ocr_cityscapes', 'mvitv2-t_upernet_ade20k', 'mvitv2-t_cascade-mask-rcnn_coco',
-    'mvitv2-t_simplebaseline_coco-256x192'])
+    'mvitv2-t_simplebaseline_coco-256x192', 'psvit-2d-s_ocr_cityscapes',
+    'psvit-2d-t_upernet_ade20k', 'psvit-2d-t_cascade-mask-rcnn_coco',
+    'psvit-2d-s_simplebaseline_coco-256x192'])
 def test_missing_data_error_names_path(config, tmp_path, monkeypatch):
     """Without data, building the training set fails with an error that names the expected path
     (mmseg, mmdet: FileNotFoundError; mmpose: an AssertionError naming the annotation file)."""
@@ -689,7 +755,10 @@ DET_METRICS = ['coco/bbox_mAP', 'coco/segm_mAP']
 # 32) nor the pose input (256x192) are window multiples. MViTv2-T's hybrid window attention
 # (detection, OCR: windows of 56 tokens at stride 4, i.e. 224 pixels at every stage) pads the maps
 # of these runs to one or two windows per side; MViT resizes its relative-position tables to every
-# map and window size. The MViT runs use the FasterViT sizes.
+# map and window size. The MViT runs use the FasterViT sizes, and so do the PSViT ones: PSViT pads
+# the image to a multiple of its 8-pixel patch and crops the outputs, and the detection config's
+# 14-token windows pad the stride-8 and stride-16 maps of the 256-pixel inputs (about 32x24 and
+# 16x12 tokens) to whole windows, the last layers of stage 2 and stage 3 attending globally.
 RUNS = {
     'hrformer-s_ocr_cityscapes': (_cityscapes(scale=(256, 128), crop=(128, 256)), ['mIoU']),
     'hrformer-s_ocr_ade20k': (_ade20k(scale=(256, 128), crop=(128, 128)), ['mIoU']),
@@ -705,6 +774,10 @@ RUNS = {
     'mvitv2-t_upernet_ade20k': (_ade20k(scale=(250, 125), crop=(113, 121)), ['mIoU']),
     'mvitv2-t_cascade-mask-rcnn_coco': (_coco_det_ms_crop, DET_METRICS),
     'mvitv2-t_simplebaseline_coco-256x192': (_coco_pose, ['coco/AP']),
+    'psvit-2d-s_ocr_cityscapes': (_cityscapes(scale=(250, 125), crop=(97, 193)), ['mIoU']),
+    'psvit-2d-t_upernet_ade20k': (_ade20k(scale=(250, 125), crop=(113, 121)), ['mIoU']),
+    'psvit-2d-t_cascade-mask-rcnn_coco': (_coco_det, DET_METRICS),
+    'psvit-2d-s_simplebaseline_coco-256x192': (_coco_pose, ['coco/AP']),
 }
 
 

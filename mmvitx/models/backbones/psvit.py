@@ -190,7 +190,8 @@ class PSViT(DenseBackbone):
 
     Any input size works: the image is zero-padded to a multiple of the patch stride (1-D
     design: of the stride of the last stage, so that the block order is defined), windows are
-    padded, and outputs are cropped to ``ceil(size / stride)``.
+    padded, and the stage outputs are cropped to ``ceil(size / stride)``; level 0 is twice
+    level 1.
     """
 
     pretrained_family = 'psvit'
