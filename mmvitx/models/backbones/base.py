@@ -3,6 +3,7 @@ checks, mmdet/mmpretrain-style freezing, ``norm_eval`` and pretrained loading th
 checkpoint converter."""
 import torch.nn as nn
 from mmengine.model import BaseModule
+from mmengine.model.weight_init import constant_init, trunc_normal_, trunc_normal_init
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..pretrained import load_pretrained
@@ -28,6 +29,20 @@ def resolve_arch(family: str, arch: str | dict, arch_zoo: dict, arch_aliases: di
         raise ValueError(f'Unknown {family} arch keys {sorted(unknown)}; valid: '
                          f'{sorted(required | set(arch_defaults))}')
     return {**arch_defaults, **arch}
+
+
+def init_transformer_weights(model: nn.Module, tables=()):
+    """ViT-style initialisation: Linear weights truncated-normal (std 0.02) with zero biases,
+    LayerNorm and BatchNorm at weight 1 / bias 0, and ``tables`` (class tokens, position
+    embeddings or tables; None entries skipped) truncated-normal (std 0.02)."""
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            trunc_normal_init(module, std=0.02, bias=0.)
+        elif isinstance(module, (nn.LayerNorm, _BatchNorm)):
+            constant_init(module, val=1., bias=0.)
+    for table in tables:
+        if table is not None:
+            trunc_normal_(table, std=0.02)
 
 
 def check_outputs_and_freezing(out_indices, frozen_stages: int, unit: str = 'stage',

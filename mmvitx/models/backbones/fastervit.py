@@ -19,15 +19,14 @@ import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule, build_norm_layer
 from mmcv.cnn.bricks import DropPath
-from mmengine.model.weight_init import constant_init, trunc_normal_init
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...registry import register_model
 from ..layers import (ContinuousBiasWindowAttention, GridPositionEmbedding, LayerNorm2d,
                       LayerScale, LinearFFN, crop_padding, pad_to_window_multiple, window_merge,
                       window_partition)
 from ..pretrained import register_converter
-from .base import DenseBackbone, check_outputs_and_freezing, resolve_arch
+from .base import (DenseBackbone, check_outputs_and_freezing, init_transformer_weights,
+                   resolve_arch)
 
 # Stage-1 channels (doubled per stage), stem channels, blocks per stage, heads of the attention
 # stages (the first two entries are unused: those stages are convolutional), window per stage,
@@ -353,11 +352,7 @@ class FasterViT(DenseBackbone):
         return tuple(outs)
 
     def _init_layers(self):
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                trunc_normal_init(module, std=0.02, bias=0.)
-            elif isinstance(module, (nn.LayerNorm, _BatchNorm)):
-                constant_init(module, val=1., bias=0.)
+        init_transformer_weights(self)
 
     def _frozen_modules(self):
         if self.frozen_stages >= 0:

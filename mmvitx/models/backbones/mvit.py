@@ -20,13 +20,13 @@ import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
-from mmengine.model.weight_init import constant_init, trunc_normal_, trunc_normal_init
 
 from ...registry import register_model
 from ..layers import (LinearFFN, decomposed_rel_pos_bias, pad_to_window_multiple,
                       resize_abs_pos_embed, window_merge, window_partition)
 from ..pretrained import register_converter
-from .base import DenseBackbone, check_outputs_and_freezing, resolve_arch
+from .base import (DenseBackbone, check_outputs_and_freezing, init_transformer_weights,
+                   resolve_arch)
 
 _V1 = dict(version=1, embed_dims=96, num_heads=1, dim_mul_in_attention=False, rel_pos=False,
            residual_pooling=False, cls_token=True, abs_pos_embed=True, q_pool_every_block=False)
@@ -328,17 +328,9 @@ class MViT(DenseBackbone):
         return tuple(outs)
 
     def _init_layers(self):
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                trunc_normal_init(module, std=0.02, bias=0.)
-            elif isinstance(module, nn.LayerNorm):
-                constant_init(module, val=1., bias=0.)
-            elif isinstance(module, PoolingAttention) and module.rel_pos_h is not None:
-                trunc_normal_(module.rel_pos_h, std=0.02)
-                trunc_normal_(module.rel_pos_w, std=0.02)
-        for param in (self.cls_token, self.pos_embed):
-            if param is not None:
-                trunc_normal_(param, std=0.02)
+        rel_pos = [table for module in self.modules() if isinstance(module, PoolingAttention)
+                   for table in (module.rel_pos_h, module.rel_pos_w)]
+        init_transformer_weights(self, (*rel_pos, self.cls_token, self.pos_embed))
 
     def _frozen_modules(self):
         if self.frozen_stages >= 0:

@@ -25,14 +25,14 @@ import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
-from mmengine.model.weight_init import constant_init, trunc_normal_, trunc_normal_init
 
 from ...registry import register_model
 from ..layers import (LinearFFN, ShareableMultiheadAttention, crop_padding,
                       pad_to_window_multiple, resize_abs_pos_embed, window_merge,
                       window_partition)
 from ..pretrained import register_converter
-from .base import DenseBackbone, check_outputs_and_freezing, resolve_arch
+from .base import (DenseBackbone, check_outputs_and_freezing, init_transformer_weights,
+                   resolve_arch)
 
 # mmvitx's instantiations (not the paper's searched models, which are unpublished). Per stage: the
 # width, the heads and the layers, one letter each: 'B' a basic layer (computes its attention),
@@ -320,14 +320,7 @@ class PSViT(DenseBackbone):
         return tuple(self.out_norms[str(i)](outs[i]).contiguous() for i in self.out_indices)
 
     def _init_layers(self):
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                trunc_normal_init(module, std=0.02, bias=0.)
-            elif isinstance(module, nn.LayerNorm):
-                constant_init(module, val=1., bias=0.)
-        for param in (self.cls_token, self.pos_embed):
-            if param is not None:
-                trunc_normal_(param, std=0.02)
+        init_transformer_weights(self, (self.cls_token, self.pos_embed))
 
     def _frozen_modules(self):
         if self.frozen_stages >= 0:
