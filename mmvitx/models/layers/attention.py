@@ -59,7 +59,10 @@ class WindowMultiheadAttention(nn.Module):
         if attn_bias is not None:
             bias = attn_bias if bias is None else bias + attn_bias
         if bias is not None:
+            # A 4-D mask: with a 3-D one torch's CPU SDPA takes its slow reference path.
             bias = bias.to(q.dtype)
+            if bias.dim() == 3:
+                bias = bias.unsqueeze(0)
         x = F.scaled_dot_product_attention(
             q, k, v, attn_mask=bias, dropout_p=self.attn_drop if self.training else 0.)
         x = x.transpose(1, 2).reshape(batch, num_tokens, channels)
