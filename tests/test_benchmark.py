@@ -125,6 +125,17 @@ def test_compare_hrformer_with_mmpose(run):
     assert report['results'][0]['params'] == report['results'][1]['params']
 
 
+def test_compare_with_activation_checkpointing(run):
+    """``with_cp`` changes how mmvitx computes, not what: allowed with --compare, and named."""
+    report = run('hrformer', '--arch', 't', '--img-size', '64', '--mode', 'train', '--compare',
+                 '--no-flops', '--model-args', 'with_cp=True')
+    check_comparison(report, ('train', ))
+    assert report['results'][0]['name'] == 'HRFormer-t (with_cp=True)'
+    assert report['results'][1]['name'] == 'HRFormer-t'  # the reference keeps its defaults
+    # Only the block inputs are kept for the backward (measured: 0.56x mmpose's peak).
+    assert report['comparisons'][0]['memory_ratio'] < 0.8
+
+
 def test_compare_mvit_with_timm(run):
     pytest.importorskip('timm')
     report = run('mvit', '--arch', 't', '--img-size', '64', '--compare', '--no-flops')
@@ -183,6 +194,8 @@ def test_bad_requests_are_explained(run, tool, monkeypatch):
         run('psvit', '--compare')
     with pytest.raises(tool.BenchmarkError, match="'v1-b-16' has no timm counterpart"):
         run('mvit', '--arch', 'v1-b-16', '--compare', '--img-size', '64')
+    with pytest.raises(tool.BenchmarkError, match='change how, not what.*not drop_path_rate'):
+        run('hrformer', '--compare', '--model-args', 'drop_path_rate=0.1')
     with pytest.raises(tool.BenchmarkError, match='not both'):
         run('hrformer', '--config', 'x.py')
     with pytest.raises(tool.BenchmarkError, match='--device must be cpu, cuda or cuda:N'):

@@ -52,6 +52,7 @@ def test_any_input_size(size):
     assert [tuple(o.shape[1:]) for o in outs] == [
         (c, *hw) for c, hw in zip(CHANNELS['0'], expected_sizes(*size))]
     assert all(torch.isfinite(o).all() for o in outs)
+    assert all(o.is_contiguous() for o in outs)  # NCHW, although the network runs channels-last
 
 
 def capture_carrier_grids(model, x):

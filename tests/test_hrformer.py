@@ -125,6 +125,25 @@ def test_frozen_stages_and_norm_eval():
     assert model.stages[2][0].branches[0][0].norm1.training  # LayerNorms keep training mode
 
 
+def test_eval_batchnorms_are_folded_into_convolutions():
+    """BatchNorms in eval mode (inference, norm_eval) are folded into their convolutions: none
+    runs over a feature map (outputs unchanged: the converter tests compare with mmpose). In
+    training mode they normalise with batch statistics. Outputs are NCHW-contiguous although
+    the network runs channels-last."""
+    x = torch.randn(2, 3, 64, 64)
+    for norm_eval in (False, True):
+        model = HRFormer('t', norm_eval=norm_eval)
+        calls = []
+        for module in model.modules():
+            if isinstance(module, _BatchNorm):
+                module.register_forward_hook(lambda *_: calls.append(1))
+        with torch.no_grad():
+            outs = model.eval()(x)
+        assert not calls and all(o.is_contiguous() for o in outs)
+        model.train()(x)
+        assert bool(calls) != norm_eval
+
+
 def test_activation_checkpointing_gives_same_gradients():
     torch.manual_seed(0)
     x = torch.randn(2, 3, 64, 64)

@@ -106,9 +106,8 @@ def test_gradients_reach_every_parameter():
     assert not missing
 
 
-def timm_as_official(name):
-    """timm's MViTv2 with random weights, and its state dict in the official (flat ``blocks.N``)
-    layout: the inverse of timm's own official-to-timm key mapping."""
+def random_timm_mvit(name):
+    """timm's MViTv2 with random weights (perturbed from its initialisation)."""
     timm = pytest.importorskip('timm', reason='timm is not installed')
     reference = timm.create_model(name).eval()
     generator = torch.Generator().manual_seed(0)
@@ -116,27 +115,24 @@ def timm_as_official(name):
         for tensor in reference.state_dict().values():
             if tensor.is_floating_point():
                 tensor.add_(torch.randn(tensor.shape, generator=generator) * 0.02)
-    starts = [sum(reference.depths[:i]) for i in range(4)]
-    official = {}
-    for key, value in reference.state_dict().items():
-        key = re.sub(r'stages\.(\d+)\.blocks\.(\d+)',
-                     lambda m: f'blocks.{starts[int(m[1])] + int(m[2])}', key)
-        official[re.sub(r'\.shortcut_proj_(attn|mlp)\.', '.proj.', key)] = value
-    return reference, official
+    return reference
 
 
 @pytest.mark.parametrize('name, arch', [('mvitv2_tiny', 't')])
 def test_converter_matches_timm_outputs(name, arch):
-    reference, official = timm_as_official(name)
+    """timm's per-stage layout converts directly; the result is the official flat layout."""
+    reference = random_timm_mvit(name)
+    timm_state = reference.state_dict()
     model = MViT(arch)
-    converted = convert_mvit(official)
+    converted = convert_mvit(timm_state)
+    assert 'blocks.1.proj.weight' in converted  # stages.1.blocks.0.shortcut_proj_attn in timm
     assert convert_mvit(converted).keys() == converted.keys()  # idempotent on mmvitx's layout
     result = model.load_state_dict(converted, strict=False)
     assert not result.unexpected_keys
     assert all(k.startswith('out_norms.') for k in result.missing_keys)
     # timm ends with the official final LayerNorm; use it as mmvitx's stage-4 output norm.
     model.out_norms['3'].load_state_dict(
-        {'weight': official['norm.weight'], 'bias': official['norm.bias']})
+        {'weight': timm_state['norm.weight'], 'bias': timm_state['norm.bias']})
     model.eval()
     x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():

@@ -45,7 +45,9 @@ What is measured (docs/benchmark.md has the details):
   HRFormer: mmpose's ``HRFormer``; MViTv2: timm's ``mvitv2_*``; PSViT has none) is built with
   random weights, converted with ``mmvitx.models.pretrained.get_converter(family)`` into the mmvitx
   model, both outputs are checked to match (fp32, eval mode), then both run interleaved (alternate
-  steps, alternating order) under the same conditions. Ratios are mmvitx / reference: latency,
+  steps, alternating order) under the same conditions; ``--model-args with_cp=True`` then runs
+  mmvitx with activation checkpointing (the reference keeps its defaults). Ratios are mmvitx /
+  reference: latency,
   throughput and peak memory; ``speed`` is the median of the per-repeat paired ratios
   reference time / mmvitx time (> 1: mmvitx faster).
 
@@ -123,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--arch', help='preset of the family (default: its smallest) or a Python '
                         'dict literal of hyperparameters')
     parser.add_argument('--model-args', nargs='+', metavar='KEY=VALUE',
-                        help='extra backbone constructor arguments (values as Python literals)')
+                        help='extra backbone constructor arguments (values as Python literals); '
+                        'with --compare only with_cp')
     parser.add_argument('--config', help='benchmark the whole model of this mmdet/mmseg/mmpose '
                         'config instead of a backbone')
     parser.add_argument('--part', choices=('model', 'features', 'backbone'), default='model',
@@ -185,9 +188,13 @@ def check_args(args) -> None:
                              'cpu)')
     if not re.fullmatch(r'cpu|cuda(:\d+)?', args.device):
         raise BenchmarkError(f'--device must be cpu, cuda or cuda:N, got {args.device!r}')
-    if args.compare and args.model_args:
-        raise BenchmarkError('--compare builds the configuration the reference implements; '
-                             '--model-args cannot be combined with it')
+    if args.compare:
+        changed = set(parse_model_args(args.model_args)) - COMPARE_MODEL_ARGS
+        if changed:
+            raise BenchmarkError(
+                f'--compare builds the configuration the reference implements; with it '
+                f'--model-args takes only options that change how, not what, mmvitx computes '
+                f'({", ".join(sorted(COMPARE_MODEL_ARGS))}), not {", ".join(sorted(changed))}')
     if args.plot and importlib.util.find_spec('matplotlib') is None:
         raise BenchmarkError('--plot needs matplotlib, which is not installed (pip install '
                              'matplotlib); leave out --plot or install it')
@@ -454,7 +461,7 @@ class TimmMViTReference(nn.Module):
         return tuple(self.out_norms[str(i)](feats[i]).contiguous() for i in self.out_indices)
 
 
-def build_fastervit_pair(arch, size, seed):
+def build_fastervit_pair(arch, size, seed, **model_kwargs):
     from mmvitx.models.backbones.fastervit import FasterViT
     official = import_reference('fastervit.models.faster_vit', 'fastervit', 'fastervit')
     resolved = FasterViT._resolve_arch(arch)
@@ -484,16 +491,16 @@ def build_fastervit_pair(arch, size, seed):
     randomize_(reference, seed)
     # The official model fixes its resolution at construction; mmvitx's position terms match it
     # with pretrain_img_size = the input size (no effect on the amount of computation).
-    model = FasterViT(dict(resolved, pretrain_img_size=height))
+    model = FasterViT(dict(resolved, pretrain_img_size=height), **model_kwargs)
     load_converted('fastervit', model, reference.state_dict())
     wrapper = FasterViTReference(reference, model.out_norms, model.out_indices)
     return model, wrapper, 'fastervit (official)'
 
 
-def build_hrformer_pair(arch, size, seed):
+def build_hrformer_pair(arch, size, seed, **model_kwargs):
     from mmvitx.models.backbones.hrformer import HRFormer
     module = import_reference('mmpose.models.backbones', 'mmpose', 'hrformer')
-    model = HRFormer(arch)
+    model = HRFormer(arch, **model_kwargs)
     resolved = model.arch
     windows = resolved['window_size']
     windows = (windows, ) * 4 if isinstance(windows, int) else tuple(windows)
@@ -515,7 +522,7 @@ def build_hrformer_pair(arch, size, seed):
     return model, MMPoseHRFormerReference(reference), 'mmpose HRFormer'
 
 
-def build_mvit_pair(arch, size, seed):
+def build_mvit_pair(arch, size, seed, **model_kwargs):
     from mmvitx.models.backbones.mvit import MViT
     timm = import_reference('timm', 'timm', 'mvit')
     resolved = MViT._resolve_arch(arch)
@@ -532,20 +539,15 @@ def build_mvit_pair(arch, size, seed):
     with quiet_imports():
         reference = timm.create_model(name, img_size=(height, width), num_classes=0)
     randomize_(reference, seed)
-    # Official (flat blocks.N) layout: the inverse of timm's official-to-timm key mapping.
-    starts = [sum(reference.depths[:i]) for i in range(len(reference.depths))]
-    official = {}
-    for key, value in reference.state_dict().items():
-        key = re.sub(r'stages\.(\d+)\.blocks\.(\d+)',
-                     lambda m: f'blocks.{starts[int(m[1])] + int(m[2])}', key)
-        official[re.sub(r'\.shortcut_proj_(attn|mlp)\.', '.proj.', key)] = value
     # timm sizes its relative-position tables for the input; mmvitx for pretrain_img_size.
-    model = MViT(arch, pretrain_img_size=height)
-    load_converted('mvit', model, official)
+    model = MViT(arch, pretrain_img_size=height, **model_kwargs)
+    load_converted('mvit', model, reference.state_dict())  # timm's layout, converted
     return model, TimmMViTReference(reference, model.out_norms, model.out_indices), \
         f'timm {name}'
 
 
+# Backbone options that change how mmvitx computes, not what: allowed with --compare.
+COMPARE_MODEL_ARGS = {'with_cp'}
 PAIR_BUILDERS = {'fastervit': build_fastervit_pair, 'hrformer': build_hrformer_pair,
                  'mvit': build_mvit_pair}
 
@@ -878,21 +880,22 @@ def benchmark(args) -> dict:
     if args.config:
         log(f'building the model of {args.config} ({args.part})')
         model, name = build_config_model(args.config, args.part)
-    elif not args.compare:
+    else:
         name = arch_label(args.family, args.arch)
         if model_kwargs:
             name += f" ({', '.join(f'{k}={v}' for k, v in model_kwargs.items())})"
+    if args.family and not args.compare:
         log(f'building {name}')
         torch.manual_seed(args.seed)
         model = build_backbone(args.family, args.arch, **model_kwargs)
     for size in args.img_size:
         reference = None
         if args.compare:
-            name = arch_label(args.family, args.arch)
             log(f'building {name} and {REFERENCES[args.family]} for {size[0]}x{size[1]}, '
                 'converting the reference weights')
             torch.manual_seed(args.seed)
-            model, reference, ref_name = PAIR_BUILDERS[args.family](args.arch, size, args.seed)
+            model, reference, ref_name = PAIR_BUILDERS[args.family](args.arch, size, args.seed,
+                                                                    **model_kwargs)
             reference.to(device)
         model.to(device)
         generator = torch.Generator().manual_seed(args.seed + 1)
@@ -905,7 +908,9 @@ def benchmark(args) -> dict:
         entries = [dict(impl='config' if args.config else 'mmvitx', name=name, model=model,
                         is_reference=False)]
         if reference is not None:
-            entries.append(dict(impl=ref_name, name=name, model=reference, is_reference=True))
+            # The reference runs with its defaults: its row does not carry mmvitx's --model-args.
+            entries.append(dict(impl=ref_name, name=arch_label(args.family, args.arch),
+                                model=reference, is_reference=True))
         for entry in entries:
             entry['params'] = count_params(entry['model'])
             entry['gflops'] = None

@@ -52,7 +52,7 @@ class Bottleneck(nn.Module):
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
-        return F.relu(self.conv3(self.conv2(self.conv1(x))) + identity)
+        return (self.conv3(self.conv2(self.conv1(x))) + identity).relu_()  # in place: a new sum
 
 
 class HRFormerBlock(nn.Module):
@@ -136,7 +136,7 @@ class HRFormerModule(nn.Module):
                                                   **self.upsample_cfg)
                 elif src < dst:
                     fused = fused + path(feat)
-            outputs[dst] = F.relu(fused)
+            outputs[dst] = fused.relu_()  # in place: a new sum (every module has 2+ branches)
         return outputs
 
 
@@ -228,6 +228,7 @@ class HRFormer(DenseBackbone):
                     upsample_cfg=upsample_cfg, with_cp=with_cp))
             self.stages.append(nn.Sequential(*modules))
             prev_channels = stage_channels
+        self._fold_conv_bn_in_eval()
         self._freeze_stages()
 
     @staticmethod
@@ -245,12 +246,16 @@ class HRFormer(DenseBackbone):
         return layers
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        # Channels-last throughout: the blocks' (B, H, W, C) views for attention and LayerNorm
+        # are then free, and oneDNN runs the FFN's 1x1 and depthwise convolutions several times
+        # faster than on NCHW maps with few channels. The outputs are returned NCHW-contiguous.
+        x = x.contiguous(memory_format=torch.channels_last)
         branches = [self.stages[0](self.stem(x))]
         for transition, stage in zip(self.transitions, self.stages[1:]):
             branches = [layer(branches[min(i, len(branches) - 1)])
                         for i, layer in enumerate(transition)]
             branches = stage(branches)
-        return tuple(branches[i] for i in self.out_indices)
+        return tuple(branches[i].contiguous() for i in self.out_indices)
 
     def _init_layers(self):
         for module in self.modules():

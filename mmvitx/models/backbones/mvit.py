@@ -22,7 +22,7 @@ from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 
 from ...registry import register_model
-from ..layers import (LinearFFN, decomposed_rel_pos_bias, pad_to_window_multiple,
+from ..layers import (LinearFFN, decomposed_rel_pos_attention, pad_to_window_multiple,
                       resize_abs_pos_embed, window_merge, window_partition)
 from ..pretrained import register_converter
 from .base import (DenseBackbone, check_outputs_and_freezing, init_transformer_weights,
@@ -115,15 +115,13 @@ class PoolingAttention(nn.Module):
         q, q_size = self._pool(q, size, self.pool_q, self.norm_q)
         k, k_size = self._pool(k, size, self.pool_k, self.norm_k)
         v, _ = self._pool(v, size, self.pool_v, self.norm_v)
-        bias = None
+        prefix = int(self.with_cls_token)
         if self.rel_pos_h is not None:
-            prefix = int(self.with_cls_token)
-            bias = decomposed_rel_pos_bias(q[:, :, prefix:], q_size, k_size, self.rel_pos_h,
-                                           self.rel_pos_w)
-            bias = F.pad(bias, (prefix, 0, prefix, 0))
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+            out = decomposed_rel_pos_attention(q, k, v, q_size, k_size, self.rel_pos_h,
+                                               self.rel_pos_w, num_prefix=prefix)
+        else:
+            out = F.scaled_dot_product_attention(q, k, v)
         if self.residual_pooling:
-            prefix = int(self.with_cls_token)
             out = torch.cat([out[:, :, :prefix], out[:, :, prefix:] + q[:, :, prefix:]], dim=2)
         out = out.transpose(1, 2).reshape(batch, q.shape[2], -1)
         return self.proj(out), q_size
@@ -351,8 +349,29 @@ class MViT(DenseBackbone):
 # (POOL_FIRST, pooling before the projection, has the same names and shapes but another
 # computation; the image configs leave it off.)
 _SEPARATE_QKV = re.compile(r'(blocks\.\d+\.attn)\.([qkv])\.(weight|bias)')
+# timm's MViTv2 nests the blocks per stage and names the width-expanding shortcut Linear after
+# where it sits; the official layout (and mmvitx's) numbers the blocks through and calls it proj.
+_TIMM_BLOCK = re.compile(r'stages\.(\d+)\.blocks\.(\d+)\.')
+_TIMM_SHORTCUT = re.compile(r'\.shortcut_proj_(attn|mlp)\.')
 _TEMPORAL_CONVS = re.compile(r'patch_embed\.proj\.weight|blocks\.\d+\.attn\.pool_[qkv]\.weight')
 _VIDEO_KEYS = ('pos_embed_spatial', 'pos_embed_temporal', 'pos_embed_class')
+
+
+def _timm_to_official(state_dict: dict) -> dict:
+    """timm's ``stages.S.blocks.B`` layout -> the official flat ``blocks.N`` one (the stage
+    depths are read from the keys); other layouts pass through."""
+    depths = {}
+    for key in state_dict:
+        match = _TIMM_BLOCK.match(key)
+        if match:
+            stage, block = int(match[1]), int(match[2])
+            depths[stage] = max(depths.get(stage, 0), block + 1)
+    if not depths:
+        return state_dict
+    starts = {stage: sum(depths.get(s, 0) for s in range(stage)) for stage in depths}
+    return {_TIMM_SHORTCUT.sub('.proj.', _TIMM_BLOCK.sub(
+        lambda m: f'blocks.{starts[int(m[1])] + int(m[2])}.', key)): value
+            for key, value in state_dict.items()}
 
 
 def _squeeze_time(key: str, weight: torch.Tensor) -> torch.Tensor:
@@ -366,8 +385,9 @@ def _squeeze_time(key: str, weight: torch.Tensor) -> torch.Tensor:
 
 @register_converter('mvit')
 def convert_mvit(state_dict: dict) -> OrderedDict:
-    """Official MViTv2 (``model_state``, flat ``blocks.N`` names) or SlowFast MViT v1 image weights
-    (e.g. ImageNet ``MVIT_B_16_CONV``) -> mmvitx ``MViT``, whose names follow the official ones.
+    """Official MViTv2 (``model_state``, flat ``blocks.N`` names), timm ``mvitv2_*`` (per-stage
+    ``stages.S.blocks.B`` names) or SlowFast MViT v1 image weights (e.g. ImageNet
+    ``MVIT_B_16_CONV``) -> mmvitx ``MViT``, whose names follow the official ones.
 
     SlowFast specifics: separate ``attn.q``/``attn.k``/``attn.v`` Linears are concatenated into
     ``attn.qkv`` (in that order), and the singleton temporal dimension of Conv3d kernels (patch
@@ -378,7 +398,7 @@ def convert_mvit(state_dict: dict) -> OrderedDict:
     """
     converted = OrderedDict()
     separate = {}  # (attention prefix, weight|bias) -> {q|k|v: tensor}
-    for key, value in state_dict.items():
+    for key, value in _timm_to_official(state_dict).items():
         if key.startswith(('head.', 'norm.')) or key.endswith('num_batches_tracked'):
             continue
         if key.startswith(_VIDEO_KEYS) or key.endswith('.rel_pos_t'):

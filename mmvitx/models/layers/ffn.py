@@ -2,21 +2,24 @@
 import warnings
 
 import torch.nn as nn
-from mmcv.cnn import ConvModule
+from mmcv.cnn import ConvModule, build_activation_layer
+
+from .activation import ChannelsLastGELU
 
 
 class DepthwiseConvFFN(nn.Module):
     """Convolutional FFN with a 3x3 depthwise convolution between the two point-wise ones.
 
     HRFormer's FFN: every convolution (with bias) is followed by a BatchNorm and an activation,
-    the output one included. Works on (B, C, H, W) maps.
+    the output one included. Works on (B, C, H, W) maps. The activation (default GELU, as
+    :class:`ChannelsLastGELU`) is applied here rather than inside the ``ConvModule``s, which
+    would pass it an ``inplace`` argument.
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, norm_cfg: dict,
                  act_cfg: dict | None = None):
         super().__init__()
-        act_cfg = act_cfg or dict(type='GELU')
-        common = dict(bias=True, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        common = dict(bias=True, norm_cfg=norm_cfg, act_cfg=None)
         with warnings.catch_warnings():
             # The conv biases before BN are part of the published architecture (and checkpoints).
             warnings.filterwarnings('ignore', 'Unnecessary conv bias')
@@ -24,9 +27,11 @@ class DepthwiseConvFFN(nn.Module):
             self.dwconv = ConvModule(hidden_channels, hidden_channels, 3, padding=1,
                                      groups=hidden_channels, **common)
             self.fc2 = ConvModule(hidden_channels, in_channels, 1, **common)
+        self.act = build_activation_layer(act_cfg) if act_cfg else ChannelsLastGELU()
 
     def forward(self, x):
-        return self.fc2(self.dwconv(self.fc1(x)))
+        x = self.act(self.dwconv(self.act(self.fc1(x))))
+        return self.act(self.fc2(x))
 
 
 class LinearFFN(nn.Module):

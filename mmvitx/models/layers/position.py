@@ -99,34 +99,52 @@ def resize_rel_pos_table(table: torch.Tensor, length: int) -> torch.Tensor:
     return resized[0].t()
 
 
-def decomposed_rel_pos_bias(q: torch.Tensor, q_size: tuple[int, int], k_size: tuple[int, int],
-                            table_h: torch.Tensor, table_w: torch.Tensor) -> torch.Tensor:
-    """MViTv2's decomposed relative position term as an additive attention bias.
+def decomposed_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                                 q_size: tuple[int, int], k_size: tuple[int, int],
+                                 table_h: torch.Tensor, table_w: torch.Tensor,
+                                 num_prefix: int = 0) -> torch.Tensor:
+    """Scaled dot-product attention with MViTv2's decomposed relative position term.
 
-    For a query at (qh, qw) and a key at (kh, kw): <q, R_h[d_h]> + <q, R_w[d_w]>, where the offset
-    d is measured on the finer of the two grids (a pooled map's positions are scaled up by the
-    size ratio). The tables are interpolated to 2 * max(q, k) - 1 rows when the sizes differ from
-    those they were trained at.
+    For a query at (qh, qw) and a key at (kh, kw) the term is <q, R_h[d_h]> + <q, R_w[d_w]>,
+    where the offset d is measured on the finer of the two grids (a pooled map's positions are
+    scaled up by the size ratio); the tables are interpolated to 2 * max(q, k) - 1 rows when the
+    sizes differ from those they were trained at. Prefix tokens (a class token) get no term.
+
+    The (queries x keys) bias is never built: the term is a dot product of Hk + Wk per-query
+    values with one-hot indicators of each key's row and column, so those are appended to the
+    scaled queries and to the keys as extra channels (and V is zero-padded to the same width).
+    SDPA then runs its fused kernel, forward and backward, instead of the reference path that a
+    bias needing a gradient forces; the result is the same.
 
     Args:
-        q: (B, heads, Hq * Wq, C) queries (unscaled).
+        q, k, v: (B, heads, prefix + H * W, C), queries unscaled.
     Returns:
-        (B, heads, Hq * Wq, Hk * Wk).
+        (B, heads, prefix + Hq * Wq, C).
     """
-    terms = []
+    batch, heads, _, channels = q.shape
+    query_terms = []
     for axis, table in enumerate((table_h, table_w)):
         nq, nk = q_size[axis], k_size[axis]
         table = resize_rel_pos_table(table, 2 * max(nq, nk) - 1)
         q_scale, k_scale = max(nk / nq, 1.), max(nq / nk, 1.)
         q_pos = torch.arange(nq, device=q.device)[:, None] * q_scale
         k_pos = torch.arange(nk, device=q.device)[None, :] * k_scale
-        terms.append(table[(q_pos - k_pos + (nk - 1) * k_scale).long()])
-    batch, heads, _, channels = q.shape
-    q = q.reshape(batch, heads, *q_size, channels)
-    rel_h = torch.einsum('bnhwc,hkc->bnhwk', q, terms[0].to(q.dtype))
-    rel_w = torch.einsum('bnhwc,wkc->bnhwk', q, terms[1].to(q.dtype))
-    bias = rel_h[..., :, None] + rel_w[..., None, :]
-    return bias.reshape(batch, heads, q_size[0] * q_size[1], k_size[0] * k_size[1])
+        terms = table[(q_pos - k_pos + (nk - 1) * k_scale).long()].to(q.dtype)
+        grid = q[:, :, num_prefix:].reshape(batch, heads, *q_size, channels)
+        pattern = 'bnhwc,hkc->bnhwk' if axis == 0 else 'bnhwc,wkc->bnhwk'
+        query_terms.append(torch.einsum(pattern, grid, terms).flatten(2, 3))
+    query_terms = torch.cat(query_terms, dim=-1)
+    hk, wk = k_size
+    eye_h = torch.eye(hk, dtype=q.dtype, device=q.device)
+    eye_w = torch.eye(wk, dtype=q.dtype, device=q.device)
+    key_terms = torch.cat([eye_h.repeat_interleave(wk, 0), eye_w.repeat(hk, 1)], dim=-1)
+    if num_prefix:
+        query_terms = F.pad(query_terms, (0, 0, num_prefix, 0))
+        key_terms = F.pad(key_terms, (0, 0, num_prefix, 0))
+    q = torch.cat([q * channels**-0.5, query_terms], dim=-1)
+    k = torch.cat([k, key_terms.expand(batch, heads, -1, -1)], dim=-1)
+    v = F.pad(v, (0, hk + wk))
+    return F.scaled_dot_product_attention(q, k, v, scale=1.)[..., :channels]
 
 
 def resize_abs_pos_embed(pos_embed: torch.Tensor, num_prefix: int, pretrain_grid: int,
