@@ -876,7 +876,7 @@ def benchmark(args) -> dict:
         f'{f", AMP {amp_dtype}" if amp_dtype else ""}')
 
     results, comparisons = [], []
-    model = name = None
+    model = None  # with --compare, built per input size with its reference
     if args.config:
         log(f'building the model of {args.config} ({args.part})')
         model, name = build_config_model(args.config, args.part)
@@ -884,10 +884,10 @@ def benchmark(args) -> dict:
         name = arch_label(args.family, args.arch)
         if model_kwargs:
             name += f" ({', '.join(f'{k}={v}' for k, v in model_kwargs.items())})"
-    if args.family and not args.compare:
-        log(f'building {name}')
-        torch.manual_seed(args.seed)
-        model = build_backbone(args.family, args.arch, **model_kwargs)
+        if not args.compare:
+            log(f'building {name}')
+            torch.manual_seed(args.seed)
+            model = build_backbone(args.family, args.arch, **model_kwargs)
     for size in args.img_size:
         reference = None
         if args.compare:

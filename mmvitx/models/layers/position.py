@@ -114,7 +114,9 @@ def decomposed_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     values with one-hot indicators of each key's row and column, so those are appended to the
     scaled queries and to the keys as extra channels (and V is zero-padded to the same width).
     SDPA then runs its fused kernel, forward and backward, instead of the reference path that a
-    bias needing a gradient forces; the result is the same.
+    bias needing a gradient forces; the result is the same. The price is 2 * (Hk + Wk)
+    multiply-adds per query-key pair and head in the two products (about 6 % of MViTv2-T's FLOPs
+    at 224x224), which the fused kernel more than repays in time and memory.
 
     Args:
         q, k, v: (B, heads, prefix + H * W, C), queries unscaled.
@@ -122,6 +124,7 @@ def decomposed_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
         (B, heads, prefix + Hq * Wq, C).
     """
     batch, heads, _, channels = q.shape
+    grid = q[:, :, num_prefix:].reshape(batch, heads, *q_size, channels)
     query_terms = []
     for axis, table in enumerate((table_h, table_w)):
         nq, nk = q_size[axis], k_size[axis]
@@ -130,7 +133,6 @@ def decomposed_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
         q_pos = torch.arange(nq, device=q.device)[:, None] * q_scale
         k_pos = torch.arange(nk, device=q.device)[None, :] * k_scale
         terms = table[(q_pos - k_pos + (nk - 1) * k_scale).long()].to(q.dtype)
-        grid = q[:, :, num_prefix:].reshape(batch, heads, *q_size, channels)
         pattern = 'bnhwc,hkc->bnhwk' if axis == 0 else 'bnhwc,wkc->bnhwk'
         query_terms.append(torch.einsum(pattern, grid, terms).flatten(2, 3))
     query_terms = torch.cat(query_terms, dim=-1)
