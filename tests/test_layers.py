@@ -4,7 +4,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmvitx.models.layers import (ChannelsLastGELU, decomposed_rel_pos_attention,
+from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmvitx.models.layers import (ChannelsLastGELU, FoldedConvModule,
+                                  FoldedDepthwiseSeparableConvModule, decomposed_rel_pos_attention,
                                   resize_rel_pos_table)
 
 
@@ -63,3 +67,80 @@ def test_decomposed_rel_pos_attention_equals_explicit_bias(q_size, k_size, num_p
     expected_grads = torch.autograd.grad((expected * weights).sum(), inputs)
     for grad, expected_grad in zip(grads, expected_grads):
         torch.testing.assert_close(grad, expected_grad, atol=1e-5, rtol=1e-4)
+
+
+def randomise_batchnorms(module):
+    for bn in module.modules():
+        if isinstance(bn, _BatchNorm):
+            bn.running_mean.normal_()
+            bn.running_var.uniform_(0.5, 2)
+            if bn.affine:
+                nn.init.normal_(bn.weight)
+                nn.init.normal_(bn.bias)
+
+
+@pytest.mark.parametrize('conv_bias,affine', [(False, True), (True, True), (False, False)])
+def test_folded_conv_module_equals_conv_module(conv_bias, affine):
+    """Same keys, and the same outputs as mmcv's ConvModule in eval (no BatchNorm pass) and in
+    training (normalising with batch statistics); gradients reach the conv and BN parameters
+    when the BatchNorm is frozen (norm_eval) but they are trained."""
+    torch.manual_seed(0)
+    kwargs = dict(padding=1, bias=conv_bias, norm_cfg=dict(type='BN', affine=affine))
+    folded, plain = FoldedConvModule(4, 6, 3, **kwargs), ConvModule(4, 6, 3, **kwargs)
+    randomise_batchnorms(folded)
+    assert folded.state_dict().keys() == plain.state_dict().keys()
+    plain.load_state_dict(folded.state_dict())
+    bn_calls = []
+    folded.bn.register_forward_hook(lambda *_: bn_calls.append(1))
+    x = torch.randn(2, 4, 9, 7)
+    with torch.no_grad():
+        torch.testing.assert_close(folded.eval()(x), plain.eval()(x))
+        cached = folded._folded
+        folded(x)
+        assert folded._folded is cached and not bn_calls  # folded once, then reused
+    x.requires_grad_()
+    outs = [m(x) for m in (folded, plain)]  # BN in eval, parameters trained: norm_eval
+    grads = [torch.autograd.grad(o.square().sum(), [x, *m.parameters()])
+             for o, m in zip(outs, (folded, plain))]
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)
+    torch.testing.assert_close(folded.train()(x), plain.train()(x))
+    assert bn_calls
+
+
+def test_folded_conv_module_sees_new_weights():
+    """Cached folded weights follow fused optimizer steps (which bump no tensor version) across
+    train()/eval(), and a load_state_dict in eval mode."""
+    torch.manual_seed(0)
+    module = FoldedConvModule(3, 5, 1, norm_cfg=dict(type='BN'))
+    optimizer = torch.optim.AdamW(module.parameters(), lr=0.1, fused=True)
+    x = torch.randn(4, 3, 5, 5)
+
+    def expected():
+        bn = module.bn
+        y = F.conv2d(x, module.conv.weight, module.conv.bias)
+        y = F.batch_norm(y, bn.running_mean, bn.running_var, bn.weight, bn.bias, eps=bn.eps)
+        return y.relu()
+
+    with torch.no_grad():
+        module.eval()(x)
+    module.train()(x).sum().backward()
+    optimizer.step()
+    with torch.no_grad():
+        torch.testing.assert_close(module.eval()(x), expected())
+        state = {k: v + 1 if v.is_floating_point() else v for k, v in module.state_dict().items()}
+        module.load_state_dict(state)
+        torch.testing.assert_close(module(x), expected())
+
+
+def test_folded_depthwise_separable_equals_mmcv():
+    torch.manual_seed(0)
+    kwargs = dict(stride=2, padding=1, norm_cfg=dict(type='BN'), dw_act_cfg=None)
+    folded = FoldedDepthwiseSeparableConvModule(4, 8, 3, **kwargs)
+    plain = DepthwiseSeparableConvModule(4, 8, 3, **kwargs)
+    randomise_batchnorms(folded)
+    assert folded.state_dict().keys() == plain.state_dict().keys()
+    plain.load_state_dict(folded.state_dict())
+    x = torch.randn(2, 4, 11, 9)
+    for mode in (False, True):
+        torch.testing.assert_close(folded.train(mode)(x), plain.train(mode)(x))

@@ -2,7 +2,6 @@
 checks, mmdet/mmpretrain-style freezing, ``norm_eval`` and pretrained loading through the family's
 checkpoint converter."""
 import torch.nn as nn
-from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import constant_init, trunc_normal_, trunc_normal_init
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -81,15 +80,6 @@ class DenseBackbone(BaseModule):
         elif self.init_cfg is not None:
             super().init_weights()
         self._is_init = True
-
-    def _fold_conv_bn_in_eval(self):
-        """Let every conv + BatchNorm ``ConvModule`` fold the BatchNorm into the convolution's
-        weights whenever the BatchNorm is in eval mode (inference, ``norm_eval``, frozen stages):
-        mmcv's ``efficient_conv_bn_eval``, the same result without a normalisation pass over the
-        feature map. BatchNorms in training mode run as usual."""
-        for module in self.modules():
-            if isinstance(module, ConvModule):
-                module.turn_on_efficient_conv_bn_eval()
 
     def _freeze_stages(self):
         for item in self._frozen_modules():

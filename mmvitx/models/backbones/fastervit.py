@@ -17,13 +17,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
-from mmcv.cnn import ConvModule, build_norm_layer
+from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 
 from ...registry import register_model
-from ..layers import (ChannelsLastGELU, ContinuousBiasWindowAttention, GridPositionEmbedding,
-                      LayerNorm2d, LayerScale, LinearFFN, crop_padding, pad_to_window_multiple,
-                      window_merge, window_partition)
+from ..layers import (ChannelsLastGELU, ContinuousBiasWindowAttention, FoldedConvModule,
+                      GridPositionEmbedding, LayerNorm2d, LayerScale, LinearFFN, crop_padding,
+                      pad_to_window_multiple, window_merge, window_partition)
 from ..pretrained import register_converter
 from .base import (DenseBackbone, check_outputs_and_freezing, init_transformer_weights,
                    resolve_arch)
@@ -304,10 +304,10 @@ class FasterViT(DenseBackbone):
         stem_dims = self.arch['stem_dims']
         stem_norm = {'eps': 1e-4, **norm_cfg}
         self.stem = nn.Sequential(
-            ConvModule(in_channels, stem_dims, 3, stride=2, padding=1, bias=False,
-                       norm_cfg=stem_norm),
-            ConvModule(stem_dims, dims[0], 3, stride=2, padding=1, bias=False,
-                       norm_cfg=stem_norm))
+            FoldedConvModule(in_channels, stem_dims, 3, stride=2, padding=1, bias=False,
+                             norm_cfg=stem_norm),
+            FoldedConvModule(stem_dims, dims[0], 3, stride=2, padding=1, bias=False,
+                             norm_cfg=stem_norm))
 
         depths = self.arch['depths']
         rates = torch.linspace(0, drop_path_rate, sum(depths), device='cpu').tolist()
@@ -328,7 +328,6 @@ class FasterViT(DenseBackbone):
         self.downsamples = nn.ModuleList(Downsample(dims[i]) for i in range(NUM_STAGES - 1))
         self.out_norms = nn.ModuleDict(
             {str(i): build_norm_layer(out_norm_cfg, dims[i])[1] for i in out_indices})
-        self._fold_conv_bn_in_eval()
         self._freeze_stages()
 
     @staticmethod

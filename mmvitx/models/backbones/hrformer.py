@@ -11,13 +11,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
-from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule, build_norm_layer
+from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import constant_init, kaiming_init, trunc_normal_init
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...registry import register_model
-from ..layers import DepthwiseConvFFN, LocalWindowSelfAttention
+from ..layers import (DepthwiseConvFFN, FoldedConvModule, FoldedDepthwiseSeparableConvModule,
+                      LocalWindowSelfAttention)
 from ..pretrained import register_converter
 from .base import DenseBackbone, check_outputs_and_freezing, resolve_arch
 
@@ -41,18 +42,22 @@ class Bottleneck(nn.Module):
     def __init__(self, in_channels: int, planes: int, norm_cfg: dict):
         super().__init__()
         out_channels = planes * BOTTLENECK_EXPANSION
-        self.conv1 = ConvModule(in_channels, planes, 1, bias=False, norm_cfg=norm_cfg)
-        self.conv2 = ConvModule(planes, planes, 3, padding=1, bias=False, norm_cfg=norm_cfg)
-        self.conv3 = ConvModule(planes, out_channels, 1, bias=False, norm_cfg=norm_cfg,
-                                act_cfg=None)
+        self.conv1 = FoldedConvModule(in_channels, planes, 1, bias=False, norm_cfg=norm_cfg)
+        self.conv2 = FoldedConvModule(planes, planes, 3, padding=1, bias=False, norm_cfg=norm_cfg)
+        self.conv3 = FoldedConvModule(planes, out_channels, 1, bias=False, norm_cfg=norm_cfg,
+                                      act_cfg=None)
         self.downsample = None
         if in_channels != out_channels:
-            self.downsample = ConvModule(in_channels, out_channels, 1, bias=False,
-                                         norm_cfg=norm_cfg, act_cfg=None)
+            self.downsample = FoldedConvModule(in_channels, out_channels, 1, bias=False,
+                                               norm_cfg=norm_cfg, act_cfg=None)
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
-        return (self.conv3(self.conv2(self.conv1(x))) + identity).relu_()  # in place: a new sum
+        out = self.conv3(self.conv2(self.conv1(x)))
+        # In place on fresh outputs, which their backward does not need: every large new buffer
+        # costs page faults on first touch, more than the addition itself.
+        out += identity
+        return out.relu_()
 
 
 class HRFormerBlock(nn.Module):
@@ -72,10 +77,13 @@ class HRFormerBlock(nn.Module):
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
     def _forward(self, x):
+        # Residual sums in place on the branches' fresh outputs (see Bottleneck.forward).
         x = x.permute(0, 2, 3, 1)
-        x = x + self.drop_path(self.attn(self.norm1(x)))
-        ffn_out = self.ffn(self.norm2(x).permute(0, 3, 1, 2))
-        return x.permute(0, 3, 1, 2) + self.drop_path(ffn_out)
+        attn_out = self.drop_path(self.attn(self.norm1(x)))
+        attn_out += x
+        ffn_out = self.drop_path(self.ffn(self.norm2(attn_out).permute(0, 3, 1, 2)))
+        ffn_out += attn_out.permute(0, 3, 1, 2)
+        return ffn_out
 
     def forward(self, x):
         if self.with_cp and x.requires_grad:
@@ -115,10 +123,10 @@ class HRFormerModule(nn.Module):
         if src == dst:
             return nn.Identity()
         if src > dst:
-            return ConvModule(channels[src], channels[dst], 1, bias=False, norm_cfg=norm_cfg,
-                              act_cfg=None)
+            return FoldedConvModule(channels[src], channels[dst], 1, bias=False,
+                                    norm_cfg=norm_cfg, act_cfg=None)
         steps = dst - src
-        return nn.Sequential(*(DepthwiseSeparableConvModule(
+        return nn.Sequential(*(FoldedDepthwiseSeparableConvModule(
             channels[src], channels[dst] if step == steps - 1 else channels[src], 3, stride=2,
             padding=1, norm_cfg=norm_cfg, dw_act_cfg=None,
             pw_act_cfg=None if step == steps - 1 else dict(type='ReLU'))
@@ -129,14 +137,18 @@ class HRFormerModule(nn.Module):
         outputs = [None] * len(feats)
         for dst, paths in self.fuse_layers.items():
             dst = int(dst)
-            fused = feats[dst]
+            # Summed in place into the first fresh contribution (every module has 2+ branches);
+            # the branch's own output is read by the other fuse paths, so it is added last.
+            fused = None
             for src, (path, feat) in enumerate(zip(paths, feats)):
+                if src == dst:
+                    continue
+                contribution = path(feat)
                 if src > dst:
-                    fused = fused + F.interpolate(path(feat), size=feats[dst].shape[-2:],
-                                                  **self.upsample_cfg)
-                elif src < dst:
-                    fused = fused + path(feat)
-            outputs[dst] = fused.relu_()  # in place: a new sum (every module has 2+ branches)
+                    contribution = F.interpolate(contribution, size=feats[dst].shape[-2:],
+                                                 **self.upsample_cfg)
+                fused = contribution if fused is None else fused.add_(contribution)
+            outputs[dst] = fused.add_(feats[dst]).relu_()
         return outputs
 
 
@@ -195,10 +207,10 @@ class HRFormer(DenseBackbone):
         mlp_ratio = self.arch['mlp_ratio']
 
         self.stem = nn.Sequential(
-            ConvModule(in_channels, STEM_CHANNELS, 3, stride=2, padding=1, bias=False,
-                       norm_cfg=norm_cfg),
-            ConvModule(STEM_CHANNELS, STEM_CHANNELS, 3, stride=2, padding=1, bias=False,
-                       norm_cfg=norm_cfg))
+            FoldedConvModule(in_channels, STEM_CHANNELS, 3, stride=2, padding=1, bias=False,
+                             norm_cfg=norm_cfg),
+            FoldedConvModule(STEM_CHANNELS, STEM_CHANNELS, 3, stride=2, padding=1, bias=False,
+                             norm_cfg=norm_cfg))
         stage1_channels = STEM_CHANNELS * BOTTLENECK_EXPANSION
         stage1 = nn.Sequential(*(
             Bottleneck(STEM_CHANNELS if k == 0 else stage1_channels, STEM_CHANNELS, norm_cfg)
@@ -228,7 +240,6 @@ class HRFormer(DenseBackbone):
                     upsample_cfg=upsample_cfg, with_cp=with_cp))
             self.stages.append(nn.Sequential(*modules))
             prev_channels = stage_channels
-        self._fold_conv_bn_in_eval()
         self._freeze_stages()
 
     @staticmethod
@@ -238,11 +249,11 @@ class HRFormer(DenseBackbone):
         layers = nn.ModuleList()
         for i, c in enumerate(channels):
             if i < len(prev_channels):
-                layers.append(nn.Identity() if prev_channels[i] == c else ConvModule(
+                layers.append(nn.Identity() if prev_channels[i] == c else FoldedConvModule(
                     prev_channels[i], c, 3, padding=1, bias=False, norm_cfg=norm_cfg))
             else:
-                layers.append(ConvModule(prev_channels[-1], c, 3, stride=2, padding=1, bias=False,
-                                         norm_cfg=norm_cfg))
+                layers.append(FoldedConvModule(prev_channels[-1], c, 3, stride=2, padding=1,
+                                               bias=False, norm_cfg=norm_cfg))
         return layers
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:

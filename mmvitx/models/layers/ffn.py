@@ -2,9 +2,10 @@
 import warnings
 
 import torch.nn as nn
-from mmcv.cnn import ConvModule, build_activation_layer
+from mmcv.cnn import build_activation_layer
 
 from .activation import ChannelsLastGELU
+from .conv import FoldedConvModule
 
 
 class DepthwiseConvFFN(nn.Module):
@@ -23,10 +24,10 @@ class DepthwiseConvFFN(nn.Module):
         with warnings.catch_warnings():
             # The conv biases before BN are part of the published architecture (and checkpoints).
             warnings.filterwarnings('ignore', 'Unnecessary conv bias')
-            self.fc1 = ConvModule(in_channels, hidden_channels, 1, **common)
-            self.dwconv = ConvModule(hidden_channels, hidden_channels, 3, padding=1,
+            self.fc1 = FoldedConvModule(in_channels, hidden_channels, 1, **common)
+            self.dwconv = FoldedConvModule(hidden_channels, hidden_channels, 3, padding=1,
                                      groups=hidden_channels, **common)
-            self.fc2 = ConvModule(hidden_channels, in_channels, 1, **common)
+            self.fc2 = FoldedConvModule(hidden_channels, in_channels, 1, **common)
         self.act = build_activation_layer(act_cfg) if act_cfg else ChannelsLastGELU()
 
     def forward(self, x):
