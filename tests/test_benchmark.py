@@ -10,6 +10,7 @@ import importlib.util
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -143,6 +144,27 @@ def test_compare_mvit_with_timm(run):
     assert 'mvitv2_tiny' in report['results'][1]['impl']
 
 
+def test_interleaved_sizes_report_time_against_size(run):
+    """--interleave-sizes: every size timed in each repeat; each size's time relative to the
+    first is the median of the per-repeat ratios of the rows' own samples."""
+    report = run('fastervit', '--arch', '0', '--img-size', '64', '96x128', '--interleave-sizes',
+                 '--mode', 'infer', 'train', '--no-flops')
+    rows = report['results']
+    assert [(r['mode'], r['img_size']) for r in rows] == [
+        ('infer', [64, 64]), ('infer', [96, 128]), ('train', [64, 64]), ('train', [96, 128])]
+    for row in rows:
+        check_row(row, row['mode'], row['img_size'])
+    assert [s['mode'] for s in report['scaling']] == ['infer', 'train']
+    for scaling, (small, large) in zip(report['scaling'], (rows[:2], rows[2:])):
+        assert scaling['img_size'] == [96, 128] and scaling['baseline_size'] == [64, 64]
+        assert scaling['pixel_ratio'] == 3.
+        ratios = [b / a for a, b in zip(small['latency_ms']['samples'],
+                                        large['latency_ms']['samples'])]
+        assert scaling['time_ratio']['median'] == pytest.approx(statistics.median(ratios))
+        assert scaling['time_per_pixel_ratio'] == pytest.approx(
+            scaling['time_ratio']['median'] / 3.)
+
+
 @pytest.mark.parametrize('config, size, flops_of', [
     ('hrformer-t_fcn_cityscapes.py', '64x96', "mode='tensor'"),
     ('hrformer-t_faster-rcnn_coco.py', '64', 'backbone + neck'),  # RoI heads are not traced
@@ -186,9 +208,9 @@ def test_unknown_family_is_a_clear_command_line_error():
 
 
 def test_bad_requests_are_explained(run, tool, monkeypatch):
-    with pytest.raises(tool.BenchmarkError, match=r"unknown fastervit arch '9'; valid: 0, 1, 2"):
+    with pytest.raises(tool.BenchmarkError, match=r"Unknown FasterViT arch '9'; valid: \['0', '1', '2'"):
         run('fastervit', '--arch', '9')
-    with pytest.raises(tool.BenchmarkError, match=r"unknown mvit arch 'xl'; valid: t, s, b"):
+    with pytest.raises(tool.BenchmarkError, match=r"Unknown MViT arch 'xl'; valid: \['t', 's', 'b'"):
         run('mvit', '--arch', 'xl')
     with pytest.raises(tool.BenchmarkError, match='PSViT has no reference implementation'):
         run('psvit', '--compare')
@@ -198,6 +220,10 @@ def test_bad_requests_are_explained(run, tool, monkeypatch):
         run('hrformer', '--compare', '--model-args', 'drop_path_rate=0.1')
     with pytest.raises(tool.BenchmarkError, match='not both'):
         run('hrformer', '--config', 'x.py')
+    with pytest.raises(tool.BenchmarkError, match='use one or the other'):
+        run('hrformer', '--img-size', '64', '128', '--interleave-sizes', '--compare')
+    with pytest.raises(tool.BenchmarkError, match='two or more --img-size'):
+        run('hrformer', '--img-size', '64', '--interleave-sizes')
     with pytest.raises(tool.BenchmarkError, match='--device must be cpu, cuda or cuda:N'):
         run('hrformer', '--device', 'tpu')
     if not torch.cuda.is_available():

@@ -14,6 +14,7 @@ from mmvitx.models.backbones import FasterViT
 from mmvitx.models.backbones.fastervit import HATBlock, arch_zoo, convert_fastervit
 from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding
 from spec_params import fastervit_backbone_params
+from training_step import assert_training_step_matches
 
 REPO = Path(__file__).resolve().parents[1]
 CHANNELS = {'0': (64, 128, 256, 512), '2': (96, 192, 384, 768)}
@@ -344,3 +345,39 @@ def test_pretrained_of_another_variant_is_rejected(tmp_path):
     model = FasterViT(TINY, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     with pytest.raises(ValueError, match='another variant'):
         model.init_weights()
+
+
+def test_training_step_matches_official():
+    """Same gradients and BatchNorm statistics as the official FasterViT after a training step
+    (stochastic depth off): mmvitx's leaner backward passes of the convolutional stages, the
+    carrier-token and window attention and the MLPs all run."""
+    reference = official_model('tiny')
+    for module in reference.modules():
+        if hasattr(module, 'drop_prob'):
+            module.drop_prob = 0.
+    model = FasterViT(TINY)
+    model.load_state_dict(convert_fastervit(reference.state_dict()), strict=False)
+
+    def run_reference(official, x):
+        outputs = []
+        hooks = [level.downsample.register_forward_pre_hook(
+            lambda m, args: outputs.append(args[0])) for level in official.levels[:3]]
+        hooks.append(official.levels[3].register_forward_hook(
+            lambda m, args, out: outputs.append(out)))
+        official.forward_features(x)
+        for hook in hooks:
+            hook.remove()
+        return outputs
+
+    def run_model(model, x):  # the stage outputs, before mmvitx's output norms
+        outputs = []
+        hooks = [norm.register_forward_pre_hook(lambda m, args: outputs.append(args[0]))
+                 for norm in model.out_norms.values()]
+        model(x)
+        for hook in hooks:
+            hook.remove()
+        return outputs
+
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    assert_training_step_matches(model, reference, convert_fastervit, run_model, run_reference, x,
+                                 tolerance=1e-7)

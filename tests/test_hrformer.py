@@ -13,6 +13,7 @@ import mmvitx
 from mmvitx.models.backbones import HRFormer
 from mmvitx.models.backbones.hrformer import convert_hrformer
 from mmvitx.models.layers import WindowMultiheadAttention
+from training_step import assert_training_step_matches
 
 REPO = Path(__file__).resolve().parents[1]
 CHANNELS = {'t': (18, 36, 72, 144), 's': (32, 64, 128, 256), 'b': (78, 156, 312, 624)}
@@ -293,3 +294,15 @@ def test_gradients_reach_every_parameter():
     sum(F.adaptive_avg_pool2d(o, 1).sum() for o in outs).backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None]
     assert not missing
+
+
+def test_training_step_matches_mmpose():
+    """Same gradients and BatchNorm statistics as mmpose's HRFormer after a training step at a
+    size that needs window padding at every resolution (mmvitx's leaner backward passes in
+    stage 1, the FFNs, the fuse layers and the window attention all run)."""
+    reference = mmpose_hrformer('t', True)
+    model = HRFormer('t')
+    model.load_state_dict(convert_hrformer(reference.state_dict()))
+    x = torch.randn(2, 3, 96, 64, generator=torch.Generator().manual_seed(1))
+    assert_training_step_matches(model, reference, convert_hrformer, lambda m, t: m(t),
+                                 lambda m, t: m(t), x)

@@ -1,4 +1,6 @@
-"""Shared layers whose fast formulations must equal the plain ones."""
+"""Shared layers whose fast or memory-lean formulations must equal the plain ones."""
+import copy
+
 import pytest
 import torch
 import torch.nn as nn
@@ -7,20 +9,25 @@ import torch.nn.functional as F
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmvitx.models.layers import (ChannelsLastGELU, FoldedConvModule,
-                                  FoldedDepthwiseSeparableConvModule, decomposed_rel_pos_attention,
+from mmvitx.models.layers import (FoldedConvModule, FoldedDepthwiseSeparableConvModule,
+                                  attention_with_learned_bias, batch_norm_act,
+                                  decomposed_rel_pos_attention, gelu, gelu_backward, gelu_linear,
                                   resize_rel_pos_table)
 
 
 @pytest.mark.parametrize('memory_format', [torch.contiguous_format, torch.channels_last])
 def test_channels_last_gelu_equals_gelu(memory_format):
     x = torch.randn(2, 5, 7, 3).contiguous(memory_format=memory_format).requires_grad_()
-    out = ChannelsLastGELU()(x)
-    expected = nn.GELU()(x)
+    out = gelu(x)
+    expected = F.gelu(x)
     torch.testing.assert_close(out, expected)  # up to rounding: the vectorised kernel
     assert out.is_contiguous(memory_format=memory_format)
     grad = torch.autograd.grad(out.square().sum(), x)[0]
     torch.testing.assert_close(grad, torch.autograd.grad(expected.square().sum(), x)[0])
+    upstream = torch.randn_like(x)
+    manual = gelu_backward(upstream, x.detach())
+    torch.testing.assert_close(manual, torch.autograd.grad(F.gelu(x), x, upstream)[0])
+    assert manual.is_contiguous(memory_format=memory_format)
 
 
 def explicit_rel_pos_attention(q, k, v, q_size, k_size, table_h, table_w, num_prefix):
@@ -144,3 +151,156 @@ def test_folded_depthwise_separable_equals_mmcv():
     x = torch.randn(2, 4, 11, 9)
     for mode in (False, True):
         torch.testing.assert_close(folded.train(mode)(x), plain.train(mode)(x))
+
+
+def saved_bytes(fn, *inputs):
+    """Bytes of the distinct storages that autograd keeps for the backward of ``fn(*inputs)``,
+    leaving out the inputs' own."""
+    storages = {}
+
+    def pack(tensor):
+        storages[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        out = fn(*inputs)
+    for tensor in inputs:
+        if isinstance(tensor, torch.Tensor):
+            storages.pop(tensor.untyped_storage().data_ptr(), None)
+    return out, sum(storages.values())
+
+
+def assert_same_values_and_grads(lean, plain, inputs, atol=1e-5, rtol=1e-4):
+    (out, lean_bytes), (expected, plain_bytes) = (saved_bytes(f, *inputs) for f in (lean, plain))
+    torch.testing.assert_close(out, expected, atol=atol, rtol=rtol)
+    weights = torch.randn_like(out)
+    grads = torch.autograd.grad((out * weights).sum(), inputs)
+    expected_grads = torch.autograd.grad((expected * weights).sum(), inputs)
+    for grad, expected_grad in zip(grads, expected_grads):
+        torch.testing.assert_close(grad, expected_grad, atol=atol, rtol=rtol)
+    return lean_bytes, plain_bytes
+
+
+@pytest.mark.parametrize('batch_bias', [False, True])
+def test_attention_with_learned_bias_keeps_less(batch_bias):
+    """Same output and gradients (the bias's, summed over the windows that share it, included)
+    as softmax(q k^T / sqrt(C) + bias) v, keeping nothing but its inputs, where SDPA with a
+    bias needing a gradient keeps the (tokens x tokens) attention probabilities."""
+    torch.manual_seed(0)
+    windows, heads, tokens, channels = 12, 2, 49, 8
+    q, k, v = (torch.randn(windows, heads, tokens, channels, requires_grad=True)
+               for _ in range(3))
+    bias = torch.randn(windows if batch_bias else 1, heads, tokens, tokens, requires_grad=True)
+
+    def explicit(q, k, v, bias):
+        return (q @ k.transpose(-2, -1) * channels**-0.5 + bias).softmax(-1) @ v
+
+    lean_bytes, _ = assert_same_values_and_grads(attention_with_learned_bias, explicit,
+                                                 (q, k, v, bias))
+    assert lean_bytes == 0
+    _, sdpa_bytes = saved_bytes(lambda *t: F.scaled_dot_product_attention(*t[:3], attn_mask=t[3]),
+                                q, k, v, bias)
+    assert sdpa_bytes >= windows * heads * tokens * tokens * 4
+
+
+ACTIVATIONS = {'gelu': F.gelu, 'relu': F.relu, None: lambda t: t}
+
+
+@pytest.mark.parametrize('activation, with_conv, momentum, memory_format', [
+    ('gelu', False, 0.1, torch.contiguous_format),
+    ('gelu', False, None, torch.channels_last),  # cumulative averaging
+    ('gelu', True, 0.1, torch.channels_last),
+    ('relu', True, 0.1, torch.channels_last),
+    (None, True, None, torch.contiguous_format),
+])
+def test_batch_norm_act_keeps_only_the_input(activation, with_conv, momentum, memory_format):
+    """A training BatchNorm, its activation and the next convolution: same output, gradients and
+    running statistics as the plain modules, and only the BatchNorm's input kept: no normalised
+    or activated map."""
+    torch.manual_seed(0)
+    bn = nn.BatchNorm2d(6, momentum=momentum)
+    randomise_batchnorms(bn)
+    conv = nn.Conv2d(6, 4, 3, stride=2, padding=1, groups=2) if with_conv else None
+    plain_bn, plain_conv = copy.deepcopy(bn), copy.deepcopy(conv)
+    x = torch.randn(3, 6, 9, 7).contiguous(memory_format=memory_format).requires_grad_()
+    params = [bn.weight, bn.bias] + ([conv.weight, conv.bias] if with_conv else [])
+    plain_params = [plain_bn.weight, plain_bn.bias]
+    if with_conv:
+        plain_params += [plain_conv.weight, plain_conv.bias]
+        conv, plain_conv = conv.to(memory_format=memory_format), plain_conv.to(
+            memory_format=memory_format)
+
+    def plain(t):
+        out = ACTIVATIONS[activation](plain_bn(t))
+        return plain_conv(out) if with_conv else out
+
+    for _ in range(2):  # the second call updates the statistics from non-initial values
+        out, lean_bytes = saved_bytes(batch_norm_act, x, bn, activation, conv)
+        expected, plain_bytes = saved_bytes(plain, x)
+        torch.testing.assert_close(out, expected)
+        weights = torch.randn_like(out)
+        grads = torch.autograd.grad((out * weights).sum(), [x] + params)
+        expected_grads = torch.autograd.grad((expected * weights).sum(), [x] + plain_params)
+        for grad, expected_grad in zip(grads, expected_grads):
+            torch.testing.assert_close(grad, expected_grad, atol=1e-5, rtol=1e-4)
+        for name in ('running_mean', 'running_var', 'num_batches_tracked'):
+            torch.testing.assert_close(getattr(bn, name), getattr(plain_bn, name))
+    assert out.is_contiguous(memory_format=memory_format)
+    params_bytes = sum(p.numel() * 4 for p in params)
+    assert lean_bytes <= params_bytes + 2 * 6 * 4  # parameters and batch statistics
+    assert plain_bytes >= x.numel() * 4  # the normalised map (and the activated one)
+    bn.eval(), plain_bn.eval()
+    with torch.no_grad():  # eval: the running statistics, as the module itself
+        torch.testing.assert_close(batch_norm_act(x, bn, activation, conv), plain(x))
+
+
+def test_gelu_linear_keeps_only_the_input():
+    torch.manual_seed(0)
+    linear = nn.Linear(16, 5)
+    x = torch.randn(4, 7, 16, requires_grad=True)
+    lean_bytes, plain_bytes = assert_same_values_and_grads(
+        lambda t, *_: gelu_linear(t, linear), lambda t, *_: linear(F.gelu(t)),
+        (x, linear.weight, linear.bias))
+    assert lean_bytes == 0 and plain_bytes >= x.numel() * 4
+    # Under autocast it computes in the autocast dtype, as the plain ops do.
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = gelu_linear(x, linear)
+        expected = linear(F.gelu(x))
+    assert out.dtype == expected.dtype == torch.bfloat16
+    torch.testing.assert_close(out, expected)
+    grads = torch.autograd.grad(out.float().sum(), (x, linear.weight))
+    expected_grads = torch.autograd.grad(expected.float().sum(), (x, linear.weight))
+    for grad, expected_grad in zip(grads, expected_grads):
+        assert grad.dtype == expected_grad.dtype == torch.float32
+        torch.testing.assert_close(grad, expected_grad, atol=0.05, rtol=0.02)
+
+
+def test_batch_norm_act_and_attention_under_autocast():
+    """Under CPU autocast (bfloat16) the lean paths compute in the autocast dtype like the plain
+    ops, and their gradients reach the float32 parameters in float32."""
+    torch.manual_seed(0)
+    bn, conv = nn.BatchNorm2d(6), nn.Conv2d(6, 4, 3, padding=1)
+    plain_bn, plain_conv = copy.deepcopy(bn), copy.deepcopy(conv)
+    x = torch.randn(2, 6, 8, 8, requires_grad=True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = batch_norm_act(x, bn, 'gelu', conv)
+        expected = plain_conv(F.gelu(plain_bn(x)))
+    assert out.dtype == expected.dtype == torch.bfloat16
+    torch.testing.assert_close(out, expected, atol=0.05, rtol=0.02)
+    grads = torch.autograd.grad(out.float().sum(), (x, conv.weight, bn.weight))
+    expected_grads = torch.autograd.grad(expected.float().sum(),
+                                         (x, plain_conv.weight, plain_bn.weight))
+    for grad, expected_grad in zip(grads, expected_grads):
+        assert grad.dtype == torch.float32
+        torch.testing.assert_close(grad, expected_grad, atol=0.05, rtol=0.05)
+
+    q, k, v = (torch.randn(3, 2, 16, 8, dtype=torch.bfloat16, requires_grad=True)
+               for _ in range(3))
+    bias = torch.randn(1, 2, 16, 16, dtype=torch.bfloat16, requires_grad=True)
+    out = attention_with_learned_bias(q, k, v, bias)
+    expected = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+    torch.testing.assert_close(out, expected, atol=0.02, rtol=0.02)
+    for grad, expected_grad in zip(torch.autograd.grad(out.float().sum(), (q, k, v, bias)),
+                                   torch.autograd.grad(expected.float().sum(), (q, k, v, bias))):
+        assert grad.dtype == torch.bfloat16
+        torch.testing.assert_close(grad, expected_grad, atol=0.05, rtol=0.05)

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from mmvitx.models.backbones import MViT
 from mmvitx.models.backbones.mvit import convert_mvit
 from spec_params import MVIT_V1_BACKBONE_PARAMS, MVIT_V2_BACKBONE_PARAMS
+from training_step import assert_training_step_matches
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -319,3 +320,18 @@ def test_slowfast_video_checkpoints_are_rejected(tmp_path):
     # SlowFast's NORM_STEM LayerNorm has no counterpart in mmvitx: loading without it is wrong.
     with pytest.raises(ValueError, match=r'norm_stem\.weight: .*NORM_STEM'):
         convert_mvit(variant('norm_stem.weight', torch.ones(96)))
+
+
+def test_training_step_matches_timm():
+    """Same gradients as timm's MViTv2-T after a training step (mmvitx's MLPs keep only their
+    hidden pre-activations; the relative-position attention runs as extra channels)."""
+    reference = random_timm_mvit('mvitv2_tiny')
+    timm_state = reference.state_dict()
+    model = MViT('t', out_indices=(3, ))
+    model.load_state_dict(convert_mvit(timm_state), strict=False)
+    model.out_norms['3'].load_state_dict(
+        {'weight': timm_state['norm.weight'], 'bias': timm_state['norm.bias']})
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    assert_training_step_matches(
+        model, reference, convert_mvit, lambda m, t: [m(t)[0].flatten(2).transpose(1, 2)],
+        lambda m, t: [m.forward_features(t)], x)

@@ -61,6 +61,8 @@ def main():
     from mmvitx.utils.toolbox import (ToolError, add_prediction_dump, build_runner,
                                       check_data_roots, enable_visualization, finish_distributed,
                                       load_config, setup_cpu_distributed)
+    from mmvitx.utils.allocator import keep_freed_memory
+    keep_freed_memory()  # large CPU activations reuse memory instead of page-faulting afresh
     try:
         if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
             raise ToolError(f'checkpoint {args.checkpoint} does not exist.')

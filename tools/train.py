@@ -63,6 +63,8 @@ def main():
     from mmvitx.utils.toolbox import (ToolError, build_runner, check_data_roots, enable_amp,
                                       finish_distributed, load_config, set_resume,
                                       setup_cpu_distributed)
+    from mmvitx.utils.allocator import keep_freed_memory
+    keep_freed_memory()  # large CPU activations reuse memory instead of page-faulting afresh
     try:
         cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
         check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))

@@ -19,8 +19,14 @@ def _sdpa_flop_jit(inputs, outputs) -> int:
 
 
 def count_flops(model: torch.nn.Module, inputs: tuple) -> int:
-    """Total FLOPs (multiply-adds) of ``model(*inputs)``, attention through SDPA included."""
+    """Total FLOPs (multiply-adds) of ``model(*inputs)``, attention through SDPA included.
+
+    Traced without autograd: with gradients, the training-mode layers of
+    ``mmvitx.models.layers.recompute`` run as autograd functions, whose insides the trace does
+    not see.
+    """
     analyzer = FlopAnalyzer(model, inputs)
     analyzer.set_op_handle('aten::scaled_dot_product_attention', _sdpa_flop_jit)
     analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-    return analyzer.total()
+    with torch.no_grad():
+        return analyzer.total()

@@ -51,6 +51,13 @@ What is measured (docs/benchmark.md has the details):
   throughput and peak memory; ``speed`` is the median of the per-repeat paired ratios
   reference time / mmvitx time (> 1: mmvitx faster).
 
+``--interleave-sizes``: one model at all ``--img-size`` inputs, alternating between the sizes, with
+each size's time relative to the first (median of the per-repeat ratios): how time grows with the
+input, free of the machine's drift between separately timed sizes.
+
+The tool keeps freed memory for reuse (``mmvitx.utils.allocator``; ``MMVITX_KEEP_FREED_MEMORY=0``
+keeps glibc's defaults), as ``tools/train.py`` and ``tools/test.py`` do.
+
 ``--amp``: autocast, float16 on CUDA and bfloat16 on CPU (``--amp-dtype`` to choose). Output: a
 table on stdout, progress on stderr, ``--json FILE`` and ``--plot FILE.png`` (throughput against
 input size; needs matplotlib).
@@ -148,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--compare', action='store_true',
                         help='also run the reference implementation with the same weights, check '
                         'that the outputs match and report mmvitx / reference ratios')
+    parser.add_argument('--interleave-sizes', action='store_true',
+                        help='time the --img-size inputs in alternation (one step of each per '
+                        'repeat) and report each size\'s time relative to the first, as the '
+                        'median of the per-repeat ratios: how time grows with the input, robust '
+                        'to the machine\'s drift (not with --compare)')
     parser.add_argument('--no-flops', action='store_true', help='skip counting FLOPs')
     parser.add_argument('--no-memory', action='store_true', help='skip the peak-memory step')
     parser.add_argument('--seed', type=int, default=0, help='seed of weights and inputs')
@@ -195,6 +207,12 @@ def check_args(args) -> None:
                 f'--compare builds the configuration the reference implements; with it '
                 f'--model-args takes only options that change how, not what, mmvitx computes '
                 f'({", ".join(sorted(COMPARE_MODEL_ARGS))}), not {", ".join(sorted(changed))}')
+    if args.interleave_sizes:
+        if args.compare:
+            raise BenchmarkError('--interleave-sizes times one model at several sizes; --compare '
+                                 'times two models at one size: use one or the other')
+        if len(set(args.img_size)) < 2:
+            raise BenchmarkError('--interleave-sizes needs two or more --img-size values')
     if args.plot and importlib.util.find_spec('matplotlib') is None:
         raise BenchmarkError('--plot needs matplotlib, which is not installed (pip install '
                              'matplotlib); leave out --plot or install it')
@@ -213,12 +231,11 @@ def resolve_arch_arg(family: str, arch: str):
         if not isinstance(value, dict):
             raise BenchmarkError(f'--arch {arch!r}: expected a dict')
         return value
-    key = module.arch_aliases.get(arch.lower(), arch.lower())
-    if key not in module.arch_zoo:
-        raise BenchmarkError(f'unknown {family} arch {arch!r}; valid: {", ".join(module.arch_zoo)}'
-                             f' (aliases: {", ".join(sorted(module.arch_aliases))}), or a dict of '
-                             'hyperparameters')
-    return key
+    from mmvitx.models.backbones.base import preset_name
+    try:
+        return preset_name(FAMILIES[family], arch, module.arch_zoo, module.arch_aliases)
+    except KeyError as error:
+        raise BenchmarkError(error.args[0]) from None
 
 
 def arch_label(family: str, arch) -> str:
@@ -704,18 +721,20 @@ def summarize(times: list[float], batch: int) -> dict:
                         max=batch * 1e3 / min(ms)))
 
 
-def run_interleaved(entries: list[dict], mode: str, inputs, args, device, amp_dtype) -> None:
-    """Warm-up, memory step and timed repeats of every entry's model, alternating between the
-    models (and their order) so that machine noise hits all of them alike."""
+def run_interleaved(entries: list[dict], mode: str, args, device, amp_dtype) -> None:
+    """Warm-up, memory step and timed repeats of every entry (a model and its ``inputs``),
+    alternating between the entries (and their order) so that machine noise hits all of them
+    alike."""
     for entry in entries:
         set_mode(entry['model'], mode)
-        entry['step'] = make_step(entry['model'], mode, inputs, device, amp_dtype)
+        entry['step'] = make_step(entry['model'], mode, entry['inputs'], device, amp_dtype)
         entry['times'] = []
     order = lambda i: entries if i % 2 == 0 else entries[::-1]  # noqa: E731
     for entry in entries:  # a first step of each, with a clear error if the model fails
         try:
             entry['step']()
         except Exception as error:
+            inputs = entry['inputs']
             hint = ''
             if 'Expected more than 1 value per channel' in str(error):
                 hint = (' (a BatchNorm after global pooling, e.g. in a PPM head, needs a batch of '
@@ -761,7 +780,7 @@ def label_of(row: dict) -> str:
     return row['name'] + (f" [{row['impl']}]" if row['is_reference'] else '')
 
 
-def format_table(results: list[dict], comparisons: list[dict]) -> str:
+def format_table(results: list[dict], comparisons: list[dict], scaling: list[dict]) -> str:
     header = ['model', 'mode', 'input', 'batch', 'params (M)', 'GFLOPs/img', 'latency ms',
               'IQR ms', 'img/s', 'peak MiB']
     rows = [[label_of(r), r['mode'],
@@ -784,6 +803,16 @@ def format_table(results: list[dict], comparisons: list[dict]) -> str:
                  fmt(c['memory_ratio'], '.2f')] for c in comparisons]
         text += '\n\nmmvitx / reference (speed > 1 and ratios of latency and memory < 1: ' \
                 'mmvitx better)\n' + render(header, rows)
+    if scaling:
+        header = ['mode', 'input', 'vs input', 'pixels x', 'time x (paired)', 'time / pixels']
+        rows = [[c['mode'], 'x'.join(map(str, c['img_size'])),
+                 'x'.join(map(str, c['baseline_size'])), f"{c['pixel_ratio']:.2f}",
+                 f"{c['time_ratio']['median']:.2f} [{c['time_ratio']['q1']:.2f}-"
+                 f"{c['time_ratio']['q3']:.2f}]", f"{c['time_per_pixel_ratio']:.2f}"]
+                for c in scaling]
+        text += '\n\nTime against input size (sizes interleaved; time x: median of the ' \
+                'per-repeat ratios, [IQR]; time / pixels 1.00: linear in pixels)\n' + \
+                render(header, rows)
     return text
 
 
@@ -846,7 +875,8 @@ def environment(device, args, amp_dtype) -> dict:
     info = dict(python=platform.python_version(), torch=torch.__version__,
                 mmvitx=mmvitx.__version__, device=str(device), threads=torch.get_num_threads(),
                 amp=args.amp, amp_dtype=str(amp_dtype).replace('torch.', '') if amp_dtype else None,
-                platform=platform.platform(), cpu=platform.processor() or platform.machine())
+                platform=platform.platform(), cpu=platform.processor() or platform.machine(),
+                malloc_keeps_freed_memory=args.keeps_freed_memory)
     try:
         with open('/proc/cpuinfo') as f:
             info['cpu'] = next(line.split(':', 1)[1].strip() for line in f
@@ -875,7 +905,7 @@ def benchmark(args) -> dict:
     log(f'torch {torch.__version__}, device {device}, {torch.get_num_threads()} threads'
         f'{f", AMP {amp_dtype}" if amp_dtype else ""}')
 
-    results, comparisons = [], []
+    results, comparisons, scaling = [], [], []
     model = None  # with --compare, built per input size with its reference
     if args.config:
         log(f'building the model of {args.config} ({args.part})')
@@ -888,9 +918,12 @@ def benchmark(args) -> dict:
             log(f'building {name}')
             torch.manual_seed(args.seed)
             model = build_backbone(args.family, args.arch, **model_kwargs)
-    for size in args.img_size:
+    # Entries timed together: one size with its reference, or (--interleave-sizes) all sizes.
+    groups = [args.img_size] if args.interleave_sizes else [[size] for size in args.img_size]
+    for sizes in groups:
         reference = None
         if args.compare:
+            size = sizes[0]
             log(f'building {name} and {REFERENCES[args.family]} for {size[0]}x{size[1]}, '
                 'converting the reference weights')
             torch.manual_seed(args.seed)
@@ -898,50 +931,57 @@ def benchmark(args) -> dict:
                                                                     **model_kwargs)
             reference.to(device)
         model.to(device)
-        generator = torch.Generator().manual_seed(args.seed + 1)
-        inputs = torch.randn(args.batch_size, 3, *size, generator=generator).to(device)
+        entries = []
+        for size in sizes:
+            generator = torch.Generator().manual_seed(args.seed + 1)
+            inputs = torch.randn(args.batch_size, 3, *size, generator=generator).to(device)
+            entries.append(dict(impl='config' if args.config else 'mmvitx', name=name,
+                                model=model, is_reference=False, size=size, inputs=inputs))
         check = None
         if reference is not None:
-            check = check_outputs(model, reference, inputs[:2], device)
+            check = check_outputs(model, reference, entries[0]['inputs'][:2], device)
             log(f'outputs {"match" if check["outputs_match"] else "DIFFER"}: max |diff| '
                 f'{check["max_abs_diff"]:.2e} (tolerance {check["tolerance"]:.1e})')
-        entries = [dict(impl='config' if args.config else 'mmvitx', name=name, model=model,
-                        is_reference=False)]
-        if reference is not None:
             # The reference runs with its defaults: its row does not carry mmvitx's --model-args.
-            entries.append(dict(impl=ref_name, name=arch_label(args.family, args.arch),
-                                model=reference, is_reference=True))
+            entries.append(dict(entries[0], impl=ref_name, model=reference, is_reference=True,
+                                name=arch_label(args.family, args.arch)))
         for entry in entries:
             entry['params'] = count_params(entry['model'])
             entry['gflops'] = None
             entry['flops_of'] = (entry['model'].flops_scope
                                  if isinstance(entry['model'], ConfigModel) else 'backbone')
             if not args.no_flops:
+                size = entry['size']
                 log(f'counting FLOPs of {entry["name"]} [{entry["impl"]}] at {size[0]}x{size[1]}')
                 entry['gflops'] = count_gflops(entry['model'], size, device)
         for mode in args.mode:
-            log(f'{mode} at {size[0]}x{size[1]}, batch {args.batch_size}: {args.warmup} warm-up '
-                f'and {args.repeat} timed steps' + (' per model, interleaved'
-                                                    if len(entries) > 1 else ''))
-            run_interleaved(entries, mode, inputs, args, device, amp_dtype)
+            what = (f'{mode} at ' + ', '.join(f'{h}x{w}' for h, w in sizes)
+                    + f', batch {args.batch_size}: {args.warmup} warm-up and {args.repeat} timed '
+                    'steps')
+            if len(entries) > 1:
+                what += ' per size, interleaved' if args.interleave_sizes else \
+                    ' per model, interleaved'
+            log(what)
+            run_interleaved(entries, mode, args, device, amp_dtype)
             rows = []
             for entry in entries:
                 row = dict(impl=entry['impl'], is_reference=entry['is_reference'],
                            name=entry['name'], mode=mode,
-                           img_size=list(size), batch_size=args.batch_size,
+                           img_size=list(entry['size']), batch_size=args.batch_size,
                            device=str(device), amp=args.amp, params=entry['params'],
                            gflops=entry['gflops'], flops_of=entry['flops_of'],
                            peak_memory_mb=entry['memory'],
                            **summarize(entry['times'], args.batch_size))
                 rows.append(row)
-                log(f"  {row['name']} [{row['impl']}]: {row['latency_ms']['median']:.2f} ms, "
+                log(f"  {row['name']} [{row['impl']}] at {'x'.join(map(str, row['img_size']))}: "
+                    f"{row['latency_ms']['median']:.2f} ms, "
                     f"{row['throughput']['median']:.2f} img/s, peak "
                     f"{fmt(row['peak_memory_mb'], '.1f')} MiB")
             results.extend(rows)
             if reference is not None:
                 own, ref = rows
                 comparison = dict(
-                    img_size=list(size), mode=mode, reference=ref['impl'],
+                    img_size=list(sizes[0]), mode=mode, reference=ref['impl'],
                     **{k: check[k] for k in ('outputs_match', 'max_abs_diff', 'tolerance')},
                     speed=paired_ratio(entries[1]['times'], entries[0]['times']),
                     latency_ratio=ratio(own['latency_ms']['median'], ref['latency_ms']['median']),
@@ -952,8 +992,22 @@ def benchmark(args) -> dict:
                 comparisons.append(comparison)
                 log(f"  mmvitx / reference: speed {comparison['speed']['median']:.2f}, memory "
                     f"{fmt(comparison['memory_ratio'], '.2f')}")
+            if args.interleave_sizes:
+                first = entries[0]
+                for entry in entries[1:]:
+                    pixels = (entry['size'][0] * entry['size'][1]) / (first['size'][0] *
+                                                                      first['size'][1])
+                    time_ratio = paired_ratio(entry['times'], first['times'])
+                    scaling.append(dict(mode=mode, img_size=list(entry['size']),
+                                        baseline_size=list(first['size']), pixel_ratio=pixels,
+                                        time_ratio=time_ratio,
+                                        time_per_pixel_ratio=time_ratio['median'] / pixels))
+                    log(f"  {'x'.join(map(str, entry['size']))} / "
+                        f"{'x'.join(map(str, first['size']))}: {pixels:.2f}x the pixels, "
+                        f"{time_ratio['median']:.2f}x the time")
         for entry in entries:
             entry.pop('step', None)
+            entry.pop('inputs', None)
         if reference is not None:
             del reference, entries
     memory_method = ('torch.cuda.max_memory_allocated - memory_allocated before the step'
@@ -967,18 +1021,22 @@ def benchmark(args) -> dict:
                       config=args.config, part=args.part if args.config else None,
                       batch_size=args.batch_size, img_sizes=[list(s) for s in args.img_size],
                       modes=args.mode, warmup=args.warmup, repeat=args.repeat,
-                      compare=args.compare, seed=args.seed),
+                      compare=args.compare, interleave_sizes=args.interleave_sizes,
+                      seed=args.seed),
         environment=dict(environment(device, args, amp_dtype), memory_method=memory_method),
-        results=results, comparisons=comparisons)
+        results=results, comparisons=comparisons, scaling=scaling)
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
     args.argv = argv
+    from mmvitx.utils.allocator import keep_freed_memory
+    args.keeps_freed_memory = keep_freed_memory()
     try:
         check_args(args)
         report = benchmark(args)
-        print(format_table(report['results'], report['comparisons']), flush=True)
+        print(format_table(report['results'], report['comparisons'], report['scaling']),
+              flush=True)
         if args.json:
             os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
             with open(args.json, 'w') as f:

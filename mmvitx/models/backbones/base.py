@@ -9,6 +9,16 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ..pretrained import load_pretrained
 
 
+def preset_name(family: str, arch: str, arch_zoo: dict, arch_aliases: dict) -> str:
+    """The key in ``arch_zoo`` of a preset name or alias (any case); a ``KeyError`` that lists
+    the valid ones otherwise."""
+    key = arch_aliases.get(arch.lower(), arch.lower())
+    if key not in arch_zoo:
+        raise KeyError(f'Unknown {family} arch {arch!r}; valid: {list(arch_zoo)} '
+                       f'(or {sorted(arch_aliases)}), or a dict of hyperparameters')
+    return key
+
+
 def resolve_arch(family: str, arch: str | dict, arch_zoo: dict, arch_aliases: dict,
                  required: set, arch_defaults: dict) -> dict:
     """A preset name (or alias, any case) or a dict of hyperparameters -> the full arch dict.
@@ -17,11 +27,7 @@ def resolve_arch(family: str, arch: str | dict, arch_zoo: dict, arch_aliases: di
     error that lists what is valid.
     """
     if isinstance(arch, str):
-        key = arch_aliases.get(arch.lower(), arch.lower())
-        if key not in arch_zoo:
-            raise KeyError(f'Unknown {family} arch {arch!r}; valid: {list(arch_zoo)} '
-                           f'(or {sorted(arch_aliases)}), or a dict of hyperparameters')
-        arch = arch_zoo[key]
+        arch = arch_zoo[preset_name(family, arch, arch_zoo, arch_aliases)]
     if not isinstance(arch, dict) or not required <= set(arch):
         raise ValueError(f'A custom {family} arch needs the keys {sorted(required)}, got {arch}')
     unknown = set(arch) - required - set(arch_defaults)

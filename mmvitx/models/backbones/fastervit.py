@@ -21,9 +21,10 @@ from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 
 from ...registry import register_model
-from ..layers import (ChannelsLastGELU, ContinuousBiasWindowAttention, FoldedConvModule,
-                      GridPositionEmbedding, LayerNorm2d, LayerScale, LinearFFN, crop_padding,
-                      pad_to_window_multiple, window_merge, window_partition)
+from ..layers import (ContinuousBiasWindowAttention, ConvModuleChain, FoldedConvModule,
+                      GridPositionEmbedding, LayerNorm2d, LayerScale, LinearFFN,
+                      batch_norm_act, crop_padding, pad_to_window_multiple, window_merge,
+                      window_partition)
 from ..pretrained import register_converter
 from .base import (DenseBackbone, check_outputs_and_freezing, init_transformer_weights,
                    resolve_arch)
@@ -70,13 +71,12 @@ class ConvBlock(nn.Module):
         self.with_cp = with_cp
         self.conv1 = nn.Conv2d(dims, dims, 3, padding=1)
         self.norm1 = build_norm_layer(norm_cfg, dims)[1]
-        self.act = ChannelsLastGELU()
         self.conv2 = nn.Conv2d(dims, dims, 3, padding=1)
         self.norm2 = build_norm_layer(norm_cfg, dims)[1]
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
     def _forward(self, x):
-        y = self.norm2(self.conv2(self.act(self.norm1(self.conv1(x)))))
+        y = self.norm2(batch_norm_act(self.conv1(x), self.norm1, 'gelu', self.conv2))
         return x + self.drop_path(y)
 
     def forward(self, x):
@@ -303,7 +303,7 @@ class FasterViT(DenseBackbone):
 
         stem_dims = self.arch['stem_dims']
         stem_norm = {'eps': 1e-4, **norm_cfg}
-        self.stem = nn.Sequential(
+        self.stem = ConvModuleChain(
             FoldedConvModule(in_channels, stem_dims, 3, stride=2, padding=1, bias=False,
                              norm_cfg=stem_norm),
             FoldedConvModule(stem_dims, dims[0], 3, stride=2, padding=1, bias=False,

@@ -17,8 +17,9 @@ from mmengine.model.weight_init import constant_init, kaiming_init, trunc_normal
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...registry import register_model
-from ..layers import (DepthwiseConvFFN, FoldedConvModule, FoldedDepthwiseSeparableConvModule,
-                      LocalWindowSelfAttention)
+from ..layers import (ConvModuleChain, DepthwiseConvFFN, FoldedConvModule,
+                      FoldedDepthwiseSeparableConvModule, LocalWindowSelfAttention,
+                      run_conv_chain)
 from ..pretrained import register_converter
 from .base import DenseBackbone, check_outputs_and_freezing, resolve_arch
 
@@ -53,7 +54,7 @@ class Bottleneck(nn.Module):
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
-        out = self.conv3(self.conv2(self.conv1(x)))
+        out = run_conv_chain(x, (self.conv1, self.conv2, self.conv3))
         # In place on fresh outputs, which their backward does not need: every large new buffer
         # costs page faults on first touch, more than the addition itself.
         out += identity
@@ -206,7 +207,7 @@ class HRFormer(DenseBackbone):
             window_sizes = (window_sizes, ) * 4
         mlp_ratio = self.arch['mlp_ratio']
 
-        self.stem = nn.Sequential(
+        self.stem = ConvModuleChain(
             FoldedConvModule(in_channels, STEM_CHANNELS, 3, stride=2, padding=1, bias=False,
                              norm_cfg=norm_cfg),
             FoldedConvModule(STEM_CHANNELS, STEM_CHANNELS, 3, stride=2, padding=1, bias=False,

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from mmengine.model.weight_init import trunc_normal_
 
 from .position import ContinuousPositionBias
+from .recompute import attention_with_learned_bias
 from .window import (crop_padding, pad_to_window_multiple, relative_position_index, window_merge,
                      window_partition)
 
@@ -63,8 +64,7 @@ class WindowMultiheadAttention(nn.Module):
             bias = bias.to(q.dtype)
             if bias.dim() == 3:
                 bias = bias.unsqueeze(0)
-        x = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=bias, dropout_p=self.attn_drop if self.training else 0.)
+        x = attention_with_learned_bias(q, k, v, bias, self.attn_drop if self.training else 0.)
         x = x.transpose(1, 2).reshape(batch, num_tokens, channels)
         return self.proj_drop(self.proj(x))
 

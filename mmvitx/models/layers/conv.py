@@ -1,8 +1,12 @@
-"""Convolution + BatchNorm blocks that run as one convolution while the BatchNorm is frozen."""
+"""Convolution + BatchNorm blocks that run as one convolution while the BatchNorm is frozen, and
+chains of them that keep less for the backward pass while it trains."""
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
 from torch.nn.modules.batchnorm import _BatchNorm
+
+from .activation import ChannelsLastGELU
+from .recompute import batch_norm_act
 
 
 class FoldedConvModule(ConvModule):
@@ -18,7 +22,8 @@ class FoldedConvModule(ConvModule):
     dispatch cost about 10 % of HRFormer-T's inference: some ten small ops per block, each slow
     after the convolutions have flushed the caches. When the parameters need gradients
     (``norm_eval`` training) mmcv's per-call folding runs, so that the gradients flow; a
-    BatchNorm in training mode normalises as usual.
+    BatchNorm in training mode normalises as usual. A GELU activation (``act_cfg=dict(type=
+    'GELU')``) runs as :class:`ChannelsLastGELU`.
     """
 
     def __init__(self, *args, **kwargs):
@@ -28,6 +33,13 @@ class FoldedConvModule(ConvModule):
                           and self.norm.track_running_stats and not self.with_explicit_padding
                           and tuple(self.order) == ('conv', 'norm', 'act'))
         self._folded = None  # (key, weight, bias): a plain attribute, never in the state dict
+        # What batch_norm_act runs for the activation (False: one it does not know).
+        self.activation_name = None
+        if self.with_activation:
+            if type(self.activate) is nn.GELU and self.activate.approximate == 'none':
+                self.activate = ChannelsLastGELU()
+            self.activation_name = {nn.ReLU: 'relu', ChannelsLastGELU: 'gelu'}.get(
+                type(self.activate), False)
 
     def train(self, mode: bool = True):
         self._folded = None
@@ -63,6 +75,35 @@ class FoldedConvModule(ConvModule):
         return self._folded[1:]
 
 
+def run_conv_chain(x: torch.Tensor, modules) -> torch.Tensor:
+    """``x`` through a sequence of :class:`FoldedConvModule`s.
+
+    While their BatchNorms train (``BatchNorm2d`` in training mode, gradients enabled), each
+    BatchNorm -> activation -> next convolution runs as :func:`batch_norm_act`: only the
+    BatchNorm's input is kept for the backward pass, not the normalised and activated maps
+    (which the next convolution would keep too). Otherwise (inference, ``norm_eval``, SyncBN,
+    another activation) every module runs as usual.
+    """
+    lean = torch.is_grad_enabled() and all(
+        m._foldable and isinstance(m.norm, nn.BatchNorm2d) and m.norm.training
+        and m.activation_name is not False for m in modules)
+    if not lean:
+        for module in modules:
+            x = module(x)
+        return x
+    x = modules[0].conv(x)
+    for module, following in zip(modules, modules[1:]):
+        x = batch_norm_act(x, module.norm, module.activation_name, following.conv)
+    return batch_norm_act(x, modules[-1].norm, modules[-1].activation_name)
+
+
+class ConvModuleChain(nn.Sequential):
+    """``nn.Sequential`` of :class:`FoldedConvModule`s (same keys) run by :func:`run_conv_chain`."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return run_conv_chain(x, tuple(self))
+
+
 class FoldedDepthwiseSeparableConvModule(nn.Module):
     """mmcv's ``DepthwiseSeparableConvModule`` (same parameters and checkpoint keys: a depthwise
     then a pointwise conv block) built from :class:`FoldedConvModule`s.
@@ -85,4 +126,4 @@ class FoldedDepthwiseSeparableConvModule(nn.Module):
                                                act_cfg=pw_act_cfg)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pointwise_conv(self.depthwise_conv(x))
+        return run_conv_chain(x, (self.depthwise_conv, self.pointwise_conv))
