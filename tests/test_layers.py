@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmvitx.models.layers import recompute
 from mmvitx.models.layers import (FoldedConvModule, FoldedDepthwiseSeparableConvModule,
                                   attention_with_learned_bias, batch_norm_act,
                                   decomposed_rel_pos_attention, gelu, gelu_backward, gelu_linear,
@@ -51,12 +52,18 @@ def explicit_rel_pos_attention(q, k, v, q_size, k_size, table_h, table_w, num_pr
     return attn @ v
 
 
+@pytest.mark.parametrize('blocks', ['one', 'many'])
 @pytest.mark.parametrize('q_size, k_size, num_prefix', [
     ((4, 6), (2, 3), 0),  # pooled keys, rectangular
     ((3, 3), (3, 3), 1),  # a class token, no pooling
     ((2, 2), (4, 4), 0),  # pooled queries
 ])
-def test_decomposed_rel_pos_attention_equals_explicit_bias(q_size, k_size, num_prefix):
+def test_decomposed_rel_pos_attention_equals_explicit_bias(q_size, k_size, num_prefix, blocks,
+                                                           monkeypatch):
+    """Inference and gradients; the (queries x keys) bias is built for blocks of query rows
+    ('many': a few rows per block, as at high resolution)."""
+    if blocks == 'many':
+        monkeypatch.setattr(recompute, '_CHUNK_ELEMENTS', 2 * 2 * 3 * 16)
     torch.manual_seed(0)
     heads, channels = 2, 8
     q = torch.randn(2, heads, num_prefix + q_size[0] * q_size[1], channels, requires_grad=True)
@@ -69,6 +76,9 @@ def test_decomposed_rel_pos_attention_equals_explicit_bias(q_size, k_size, num_p
     out = decomposed_rel_pos_attention(q, k, v, q_size, k_size, table_h, table_w, num_prefix)
     expected = explicit_rel_pos_attention(q, k, v, q_size, k_size, table_h, table_w, num_prefix)
     torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-4)
+    with torch.no_grad():
+        torch.testing.assert_close(decomposed_rel_pos_attention(
+            q, k, v, q_size, k_size, table_h, table_w, num_prefix), expected, atol=1e-5, rtol=1e-4)
     weights = torch.randn_like(out)
     grads = torch.autograd.grad((out * weights).sum(), inputs)
     expected_grads = torch.autograd.grad((expected * weights).sum(), inputs)
@@ -86,20 +96,27 @@ def randomise_batchnorms(module):
                 nn.init.normal_(bn.bias)
 
 
-@pytest.mark.parametrize('conv_bias,affine', [(False, True), (True, True), (False, False)])
-def test_folded_conv_module_equals_conv_module(conv_bias, affine):
-    """Same keys, and the same outputs as mmcv's ConvModule in eval (no BatchNorm pass) and in
-    training (normalising with batch statistics); gradients reach the conv and BN parameters
-    when the BatchNorm is frozen (norm_eval) but they are trained."""
+@pytest.mark.parametrize('conv_bias, affine, act, memory_format', [
+    (False, True, 'ReLU', torch.contiguous_format),
+    (True, True, 'ReLU', torch.channels_last),  # oneDNN applies the ReLU in eval
+    (True, True, 'GELU', torch.channels_last),  # and the GELU
+    (False, False, 'ReLU', torch.contiguous_format),
+])
+def test_folded_conv_module_equals_conv_module(conv_bias, affine, act, memory_format):
+    """Same keys, and the same outputs as mmcv's ConvModule in eval (no BatchNorm pass; on
+    channels-last maps the activation fused into the convolution) and in training (normalising
+    with batch statistics); gradients reach the conv and BN parameters when the BatchNorm is
+    frozen (norm_eval) but they are trained."""
     torch.manual_seed(0)
-    kwargs = dict(padding=1, bias=conv_bias, norm_cfg=dict(type='BN', affine=affine))
+    kwargs = dict(padding=1, bias=conv_bias, norm_cfg=dict(type='BN', affine=affine),
+                  act_cfg=dict(type=act))
     folded, plain = FoldedConvModule(4, 6, 3, **kwargs), ConvModule(4, 6, 3, **kwargs)
     randomise_batchnorms(folded)
     assert folded.state_dict().keys() == plain.state_dict().keys()
     plain.load_state_dict(folded.state_dict())
     bn_calls = []
     folded.bn.register_forward_hook(lambda *_: bn_calls.append(1))
-    x = torch.randn(2, 4, 9, 7)
+    x = torch.randn(2, 4, 9, 7).contiguous(memory_format=memory_format)
     with torch.no_grad():
         torch.testing.assert_close(folded.eval()(x), plain.eval()(x))
         cached = folded._folded
@@ -181,11 +198,15 @@ def assert_same_values_and_grads(lean, plain, inputs, atol=1e-5, rtol=1e-4):
     return lean_bytes, plain_bytes
 
 
+@pytest.mark.parametrize('blocks', ['one', 'many'])
 @pytest.mark.parametrize('batch_bias', [False, True])
-def test_attention_with_learned_bias_keeps_less(batch_bias):
+def test_attention_with_learned_bias_keeps_less(batch_bias, blocks, monkeypatch):
     """Same output and gradients (the bias's, summed over the windows that share it, included)
     as softmax(q k^T / sqrt(C) + bias) v, keeping nothing but its inputs, where SDPA with a
-    bias needing a gradient keeps the (tokens x tokens) attention probabilities."""
+    bias needing a gradient keeps the (tokens x tokens) attention probabilities. The backward
+    recomputes them for all query rows at once or ('many') for blocks of 10 rows."""
+    if blocks == 'many':
+        monkeypatch.setattr(recompute, '_CHUNK_ELEMENTS', 12 * 2 * 10 * 49)
     torch.manual_seed(0)
     windows, heads, tokens, channels = 12, 2, 49, 8
     q, k, v = (torch.randn(windows, heads, tokens, channels, requires_grad=True)

@@ -8,6 +8,12 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from .activation import ChannelsLastGELU
 from .recompute import batch_norm_act
 
+# oneDNN's convolution with the activation applied as it writes the output (the op torch.compile's
+# CPU backend emits for conv + activation): one pass over the output instead of two. It has no
+# backward, so it runs only where no gradient is needed.
+_FUSED_CONV_ACT = (getattr(torch.ops.mkldnn, '_convolution_pointwise', None)
+                   if torch.backends.mkldnn.is_available() else None)
+
 
 class FoldedConvModule(ConvModule):
     """mmcv's ``ConvModule`` (same arguments, parameters and checkpoint keys) whose BatchNorm, in
@@ -22,8 +28,10 @@ class FoldedConvModule(ConvModule):
     dispatch cost about 10 % of HRFormer-T's inference: some ten small ops per block, each slow
     after the convolutions have flushed the caches. When the parameters need gradients
     (``norm_eval`` training) mmcv's per-call folding runs, so that the gradients flow; a
-    BatchNorm in training mode normalises as usual. A GELU activation (``act_cfg=dict(type=
-    'GELU')``) runs as :class:`ChannelsLastGELU`.
+    BatchNorm in training mode normalises as usual. A ReLU or GELU after a folded convolution
+    is applied by oneDNN as it writes the convolution's output (channels-last float32 CPU maps,
+    no gradient needed). A GELU activation (``act_cfg=dict(type='GELU')``) otherwise runs as
+    :class:`ChannelsLastGELU`.
     """
 
     def __init__(self, *args, **kwargs):
@@ -53,8 +61,17 @@ class FoldedConvModule(ConvModule):
             tensors = (conv.weight, conv.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var)
             if not (torch.is_grad_enabled()
                     and any(t is not None and t.requires_grad for t in tensors[:4])):
-                x = conv._conv_forward(x, *self._folded_weight_and_bias(tensors))
-                return self.activate(x) if activate and self.with_activation else x
+                weight, bias = self._folded_weight_and_bias(tensors)
+                if not (activate and self.with_activation):
+                    return conv._conv_forward(x, weight, bias)
+                if (self.activation_name and _FUSED_CONV_ACT is not None
+                        and x.device.type == 'cpu' and x.dtype == torch.float32
+                        and x.is_contiguous(memory_format=torch.channels_last)
+                        and not (torch.is_grad_enabled() and x.requires_grad)):
+                    return _FUSED_CONV_ACT(x, weight, bias, conv.padding, conv.stride,
+                                           conv.dilation, conv.groups, self.activation_name, [],
+                                           'none' if self.activation_name == 'gelu' else '')
+                return self.activate(conv._conv_forward(x, weight, bias))
         return super().forward(x, activate, norm)
 
     def _folded_weight_and_bias(self, tensors):

@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .recompute import attention_with_decomposed_bias
 from .window import relative_position_index
 
 
@@ -110,13 +111,9 @@ def decomposed_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     scaled up by the size ratio); the tables are interpolated to 2 * max(q, k) - 1 rows when the
     sizes differ from those they were trained at. Prefix tokens (a class token) get no term.
 
-    The (queries x keys) bias is never built: the term is a dot product of Hk + Wk per-query
-    values with one-hot indicators of each key's row and column, so those are appended to the
-    scaled queries and to the keys as extra channels (and V is zero-padded to the same width).
-    SDPA then runs its fused kernel, forward and backward, instead of the reference path that a
-    bias needing a gradient forces; the result is the same. The price is 2 * (Hk + Wk)
-    multiply-adds per query-key pair and head in the two products (about 6 % of MViTv2-T's FLOPs
-    at 224x224), which the fused kernel more than repays in time and memory.
+    The two per-query terms (queries x Hk and queries x Wk) are computed and the attention runs
+    as :func:`attention_with_decomposed_bias`: SDPA's fused kernel with their sum as the bias,
+    which the backward pass rebuilds instead of keeping it.
 
     Args:
         q, k, v: (B, heads, prefix + H * W, C), queries unscaled.
@@ -125,28 +122,18 @@ def decomposed_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     """
     batch, heads, _, channels = q.shape
     grid = q[:, :, num_prefix:].reshape(batch, heads, *q_size, channels)
-    query_terms = []
+    terms = []
     for axis, table in enumerate((table_h, table_w)):
         nq, nk = q_size[axis], k_size[axis]
         table = resize_rel_pos_table(table, 2 * max(nq, nk) - 1)
         q_scale, k_scale = max(nk / nq, 1.), max(nq / nk, 1.)
         q_pos = torch.arange(nq, device=q.device)[:, None] * q_scale
         k_pos = torch.arange(nk, device=q.device)[None, :] * k_scale
-        terms = table[(q_pos - k_pos + (nk - 1) * k_scale).long()].to(q.dtype)
+        offsets = table[(q_pos - k_pos + (nk - 1) * k_scale).long()].to(q.dtype)
         pattern = 'bnhwc,hkc->bnhwk' if axis == 0 else 'bnhwc,wkc->bnhwk'
-        query_terms.append(torch.einsum(pattern, grid, terms).flatten(2, 3))
-    query_terms = torch.cat(query_terms, dim=-1)
-    hk, wk = k_size
-    eye_h = torch.eye(hk, dtype=q.dtype, device=q.device)
-    eye_w = torch.eye(wk, dtype=q.dtype, device=q.device)
-    key_terms = torch.cat([eye_h.repeat_interleave(wk, 0), eye_w.repeat(hk, 1)], dim=-1)
-    if num_prefix:
-        query_terms = F.pad(query_terms, (0, 0, num_prefix, 0))
-        key_terms = F.pad(key_terms, (0, 0, num_prefix, 0))
-    q = torch.cat([q * channels**-0.5, query_terms], dim=-1)
-    k = torch.cat([k, key_terms.expand(batch, heads, -1, -1)], dim=-1)
-    v = F.pad(v, (0, hk + wk))
-    return F.scaled_dot_product_attention(q, k, v, scale=1.)[..., :channels]
+        term = torch.einsum(pattern, grid, offsets).flatten(2, 3)
+        terms.append(F.pad(term, (0, 0, num_prefix, 0)) if num_prefix else term)
+    return attention_with_decomposed_bias(q, k, v, *terms, num_prefix=num_prefix)
 
 
 def resize_abs_pos_embed(pos_embed: torch.Tensor, num_prefix: int, pretrain_grid: int,

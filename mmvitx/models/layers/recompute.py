@@ -1,6 +1,6 @@
 """Op chains that keep less for the backward pass than autograd would.
 
-Autograd keeps whatever each op's backward reads. In three chains that run in every block the
+Autograd keeps whatever each op's backward reads. In the chains below, that run in every block the
 large kept tensors are cheap functions of a tensor that is kept anyway, so these versions keep
 only that tensor and recompute the rest (elementwise work, or one batched matrix product) in the
 backward pass:
@@ -9,6 +9,9 @@ backward pass:
   position bias). torch's CPU SDPA then takes its reference path, which keeps the scaled queries
   and keys and the attention probabilities (heads x window tokens per token, 2.7x the channels in
   HRFormer-T's first branch); here the fused kernel runs forward and only q, k, v are kept.
+- :func:`attention_with_decomposed_bias`: the same for a bias that is a sum of per-query row and
+  column terms (MViTv2's decomposed relative positions): only the terms are kept, not the
+  (queries x keys) bias.
 - :func:`batch_norm_act`: a BatchNorm in training mode, its activation and the next convolution;
   keeps the BatchNorm's input, not the normalised and activated maps too.
 - :func:`gelu_linear`: a Linear after GELU (a transformer MLP's second layer); keeps the GELU's
@@ -31,6 +34,60 @@ def _sum_to_shape(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
     return grad.sum(dims, keepdim=True) if dims else grad
 
 
+# Query rows per step where a (queries x keys) bias or score map is built: (batch x heads x rows x
+# keys) elements at most (16 MiB in float32). Queries are independent, so the blocks are exact.
+_CHUNK_ELEMENTS = 2**22
+
+
+def _query_blocks(q: torch.Tensor, num_keys: int):
+    """(start, end) of the blocks of query rows of q (..., queries, C)."""
+    num_queries = q.shape[-2]
+    rows = max(1, _CHUNK_ELEMENTS // max(1, q[..., 0, 0].numel() * num_keys))
+    return [(start, min(start + rows, num_queries)) for start in range(0, num_queries, rows)]
+
+
+def _blockwise_sdpa(q, k, v, bias_rows):
+    """SDPA (fused kernel) with the bias of each block of query rows built only for it."""
+    blocks = _query_blocks(q, k.shape[-2])
+    if len(blocks) == 1:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=bias_rows(0, q.shape[-2]))
+    out = q.new_empty(*q.shape[:-1], v.shape[-1])
+    for start, end in blocks:
+        out[..., start:end, :] = F.scaled_dot_product_attention(
+            q[..., start:end, :], k, v, attn_mask=bias_rows(start, end))
+    return out
+
+
+def _attention_backward(q, k, v, grad_out, bias_rows, bias_grad_rows):
+    """Gradients of softmax(q k^T / sqrt(d) + bias) v with respect to q, k and v, recomputing
+    the probabilities a block of query rows at a time (the transient maps stay small).
+
+    ``bias_rows(start, end)`` gives the bias of those query rows; ``bias_grad_rows(grad)`` turns
+    the gradient of their scores into whatever the caller needs (returned as a list, one entry
+    per block, in row order).
+    """
+    scale = q.shape[-1]**-0.5
+    grad_out = grad_out.to(q.dtype)
+    grad_q = torch.empty_like(q)
+    grad_k = torch.zeros_like(k)
+    grad_v = torch.zeros_like(v)
+    bias_grads = []
+    for start, end in _query_blocks(q, k.shape[-2]):
+        q_rows, grad_rows = q[..., start:end, :], grad_out[..., start:end, :]
+        scores = torch.matmul(q_rows, k.transpose(-2, -1)).mul_(scale).add_(bias_rows(start, end))
+        # In at least float32, as autocast runs softmax.
+        attn = scores.softmax(-1, dtype=torch.promote_types(q.dtype, torch.float32)).to(q.dtype)
+        del scores
+        grad_v += torch.matmul(attn.transpose(-2, -1), grad_rows)
+        grad_scores = torch.ops.aten._softmax_backward_data(
+            torch.matmul(grad_rows, v.transpose(-2, -1)), attn, -1, attn.dtype)
+        del attn
+        bias_grads.append(bias_grad_rows(grad_scores))
+        grad_q[..., start:end, :] = torch.matmul(grad_scores, k).mul_(scale)
+        grad_k += torch.matmul(grad_scores.transpose(-2, -1), q_rows).mul_(scale)
+    return grad_q, grad_k, grad_v, bias_grads
+
+
 class _LearnedBiasAttention(torch.autograd.Function):
     """softmax(q k^T / sqrt(d) + bias) v, keeping q, k, v and the bias for the backward pass."""
 
@@ -44,18 +101,17 @@ class _LearnedBiasAttention(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         q, k, v, bias = ctx.saved_tensors
-        scale = q.shape[-1]**-0.5
-        scores = torch.matmul(q, k.transpose(-2, -1)).mul_(scale).add_(bias)
-        # In at least float32, as autocast runs softmax.
-        attn = scores.softmax(-1, dtype=torch.promote_types(q.dtype, torch.float32)).to(q.dtype)
-        grad_out = grad_out.to(q.dtype)
-        grad_v = torch.matmul(attn.transpose(-2, -1), grad_out)
-        grad_attn = torch.matmul(grad_out, v.transpose(-2, -1))
-        # Softmax backward: P * (dP - sum_j P_j dP_j).
-        grad_scores = grad_attn.sub_((grad_attn * attn).sum(-1, keepdim=True)).mul_(attn)
-        grad_bias = _sum_to_shape(grad_scores, bias.shape) if ctx.needs_input_grad[3] else None
-        grad_q = torch.matmul(grad_scores, k).mul_(scale)
-        grad_k = torch.matmul(grad_scores.transpose(-2, -1), q).mul_(scale)
+        # The bias broadcast over the query rows or not: its rows follow the queries'.
+        shape = bias.shape[:-2] + (1, bias.shape[-1])
+        grad_q, grad_k, grad_v, bias_grads = _attention_backward(
+            q, k, v, grad_out,
+            lambda start, end: bias if bias.shape[-2] == 1 else bias[..., start:end, :],
+            lambda grad: _sum_to_shape(grad, shape if bias.shape[-2] == 1 else bias.shape[:-2]
+                                       + grad.shape[-2:]))
+        grad_bias = None
+        if ctx.needs_input_grad[3]:
+            grad_bias = (torch.stack(bias_grads).sum(0) if bias.shape[-2] == 1 else
+                         torch.cat(bias_grads, dim=-2))
         return grad_q, grad_k, grad_v, grad_bias
 
 
@@ -71,6 +127,61 @@ def attention_with_learned_bias(q: torch.Tensor, k: torch.Tensor, v: torch.Tenso
             and q.device.type == 'cpu' and bias.dim() == q.dim()):
         return _LearnedBiasAttention.apply(q, k, v, bias)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=dropout_p)
+
+
+def decomposed_bias(rel_h: torch.Tensor, rel_w: torch.Tensor, num_prefix: int) -> torch.Tensor:
+    """The (queries x keys) bias rel_h[q, kh] + rel_w[q, kw] of keys on an (Hk, Wk) grid, after
+    ``num_prefix`` keys without bias. rel_h, rel_w: (..., queries, Hk) and (..., queries, Wk)."""
+    bias = (rel_h[..., :, None] + rel_w[..., None, :]).flatten(-2)
+    return F.pad(bias, (num_prefix, 0)) if num_prefix else bias
+
+
+def _decomposed_bias_rows(rel_h, rel_w, num_prefix, dtype):
+    def bias_rows(start, end):
+        return decomposed_bias(rel_h[..., start:end, :], rel_w[..., start:end, :],
+                               num_prefix).to(dtype)
+
+    return bias_rows
+
+
+class _DecomposedBiasAttention(torch.autograd.Function):
+    """Attention with a :func:`decomposed_bias`, keeping q, k, v and its two factors (not the
+    bias) for the backward pass."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, rel_h, rel_w, num_prefix):
+        out = _blockwise_sdpa(q, k, v, _decomposed_bias_rows(rel_h, rel_w, num_prefix, q.dtype))
+        ctx.save_for_backward(q, k, v, rel_h, rel_w)
+        ctx.num_prefix = num_prefix
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        q, k, v, rel_h, rel_w = ctx.saved_tensors
+        prefix, grid = ctx.num_prefix, (rel_h.shape[-1], rel_w.shape[-1])
+        bias_rows = _decomposed_bias_rows(rel_h, rel_w, prefix, q.dtype)
+
+        def factor_grads(grad):
+            grad = grad[..., prefix:].unflatten(-1, grid)
+            return grad.sum(-1), grad.sum(-2)
+
+        grad_q, grad_k, grad_v, bias_grads = _attention_backward(q, k, v, grad_out, bias_rows,
+                                                                 factor_grads)
+        grad_h, grad_w = (torch.cat(parts, dim=-2) for parts in zip(*bias_grads))
+        return grad_q, grad_k, grad_v, grad_h, grad_w, None
+
+
+def attention_with_decomposed_bias(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                                   rel_h: torch.Tensor, rel_w: torch.Tensor,
+                                   num_prefix: int = 0) -> torch.Tensor:
+    """``F.scaled_dot_product_attention(q, k, v, attn_mask=decomposed_bias(rel_h, rel_w,
+    num_prefix))``: SDPA's fused kernel, with the bias (queries x keys, as large as an attention
+    map) built for a block of query rows at a time and, where gradients are needed, rebuilt in
+    the backward pass from its factors (queries x (Hk + Wk)) instead of kept.
+    q, k, v: (B, heads, N, C)."""
+    if torch.is_grad_enabled() and (rel_h.requires_grad or rel_w.requires_grad):
+        return _DecomposedBiasAttention.apply(q, k, v, rel_h, rel_w, num_prefix)
+    return _blockwise_sdpa(q, k, v, _decomposed_bias_rows(rel_h, rel_w, num_prefix, q.dtype))
 
 
 def _autocast_dtype(x: torch.Tensor) -> torch.dtype | None:
