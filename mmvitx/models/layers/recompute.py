@@ -74,7 +74,14 @@ def _attention_backward(q, k, v, grad_out, bias_rows, bias_grad_rows):
     bias_grads = []
     for start, end in _query_blocks(q, k.shape[-2]):
         q_rows, grad_rows = q[..., start:end, :], grad_out[..., start:end, :]
-        scores = torch.matmul(q_rows, k.transpose(-2, -1)).mul_(scale).add_(bias_rows(start, end))
+        bias = bias_rows(start, end)
+        if bias.shape[:-2] == q.shape[:-2] and q.dim() == 4:  # one GEMM: bias + scale * q k^T
+            scores = torch.baddbmm(bias.flatten(0, 1), q_rows.flatten(0, 1),
+                                   k.flatten(0, 1).transpose(-2, -1), alpha=scale)
+            scores = scores.unflatten(0, bias.shape[:2])
+        else:
+            scores = torch.matmul(q_rows, k.transpose(-2, -1)).mul_(scale).add_(bias)
+        del bias
         # In at least float32, as autocast runs softmax.
         attn = scores.softmax(-1, dtype=torch.promote_types(q.dtype, torch.float32)).to(q.dtype)
         del scores
