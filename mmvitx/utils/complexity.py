@@ -1,7 +1,5 @@
 """FLOPs of mmvitx models with mmengine's (fvcore-style) analyzer, which counts one
-multiply-add as one FLOP, the convention of the papers' GFLOPs figures. What is counted is what
-runs: MViTv2's attention products include the channels that carry its relative-position term
-(``decomposed_rel_pos_attention``), about 6 % above the papers' figure for MViTv2-T at 224."""
+multiply-add as one FLOP, the convention of the papers' GFLOPs figures."""
 from math import prod
 
 import torch

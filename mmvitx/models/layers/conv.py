@@ -64,7 +64,9 @@ class FoldedConvModule(ConvModule):
                 weight, bias = self._folded_weight_and_bias(tensors)
                 if not (activate and self.with_activation):
                     return conv._conv_forward(x, weight, bias)
+                # Not while tracing (FLOP counting): the trace cannot represent the op.
                 if (self.activation_name and _FUSED_CONV_ACT is not None
+                        and not torch.jit.is_tracing()
                         and x.device.type == 'cpu' and x.dtype == torch.float32
                         and x.is_contiguous(memory_format=torch.channels_last)
                         and not (torch.is_grad_enabled() and x.requires_grad)):
