@@ -5,16 +5,16 @@ until its adaptive threshold has grown) are mapped afresh for each request and u
 freed, and the heap is trimmed whenever enough of its top is free. PyTorch's CPU tensors come
 straight from malloc, so the activations of every forward pass then cost a page fault per 4 KiB
 page on first touch, and more of them as inputs grow: HRFormer-T's inference at 1024x1024 faults
-in 1.2 GB per pass (its 64-channel stride-2 stem map and 256-channel stage-1 maps are 64 MiB
-each). Measured on 2 threads, HRFormer-T (mmvitx and mmpose alike) took 5.0x as long at
-1024x1024 as at 512x512 with glibc's defaults, and 3.4x with freed memory kept for reuse.
+in 0.7 GB per pass (its 64-channel stride-2 stem map and 256-channel stage-1 maps are 64 MiB
+each) and spends a fifth of its time on it. Measured on 2 threads, HRFormer-T took 4.0x as long at
+1024x1024 as at 512x512 with glibc's defaults, and 3.2x with freed memory kept for reuse.
 
 :func:`keep_freed_memory` makes glibc take all memory from its heap and keep what is freed
 (``mallopt(M_MMAP_MAX, 0)`` and a trim threshold of 2 GiB), as PyTorch's CUDA caching allocator
 does on the GPU: once the heap has grown to the working set, freed blocks are reused. The price is
 resident memory that stays at the heap's size instead of shrinking between steps (HRFormer-T
-inference at 1024x1024: 306 000 page faults per forward pass before, none after; 1070 MiB resident
-instead of 760). The tools call it at start-up; importing mmvitx does not. Set
+inference at 1024x1024: 174 000 page faults per forward pass before, none after; 994 MiB resident
+instead of 734). The tools call it at start-up; importing mmvitx does not. Set
 ``MMVITX_KEEP_FREED_MEMORY=0`` to keep glibc's defaults. Elsewhere (other C libraries, other
 systems) it does nothing.
 """
