@@ -52,6 +52,7 @@ def explicit_rel_pos_attention(q, k, v, q_size, k_size, table_h, table_w, num_pr
     return attn @ v
 
 
+@pytest.mark.parametrize('layout', ['contiguous', 'tokens-major'])
 @pytest.mark.parametrize('blocks', ['one', 'many'])
 @pytest.mark.parametrize('q_size, k_size, num_prefix', [
     ((4, 6), (2, 3), 0),  # pooled keys, rectangular
@@ -59,16 +60,23 @@ def explicit_rel_pos_attention(q, k, v, q_size, k_size, table_h, table_w, num_pr
     ((2, 2), (4, 4), 0),  # pooled queries
 ])
 def test_decomposed_rel_pos_attention_equals_explicit_bias(q_size, k_size, num_prefix, blocks,
-                                                           monkeypatch):
+                                                           layout, monkeypatch):
     """Inference and gradients; the (queries x keys) bias is built for blocks of query rows
-    ('many': a few rows per block, as at high resolution)."""
+    ('many': a few rows per block, as at high resolution); q, k and v contiguous or (B, N, heads,
+    C) transposed, as a projection's output is before pooling."""
     if blocks == 'many':
         monkeypatch.setattr(recompute, '_CHUNK_ELEMENTS', 2 * 2 * 3 * 16)
     torch.manual_seed(0)
     heads, channels = 2, 8
-    q = torch.randn(2, heads, num_prefix + q_size[0] * q_size[1], channels, requires_grad=True)
-    k = torch.randn(2, heads, num_prefix + k_size[0] * k_size[1], channels, requires_grad=True)
-    v = torch.randn_like(k, requires_grad=True)
+
+    def tokens(num):
+        if layout == 'contiguous':
+            return torch.randn(2, heads, num, channels, requires_grad=True)
+        return torch.randn(2, num, heads, channels).transpose(1, 2).requires_grad_()
+
+    q = tokens(num_prefix + q_size[0] * q_size[1])
+    k = tokens(num_prefix + k_size[0] * k_size[1])
+    v = tokens(num_prefix + k_size[0] * k_size[1])
     # Tables trained at another size: the interpolation is part of what is compared.
     table_h = torch.randn(5, channels, requires_grad=True)
     table_w = torch.randn(9, channels, requires_grad=True)

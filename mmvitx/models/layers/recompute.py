@@ -58,40 +58,47 @@ def _blockwise_sdpa(q, k, v, bias_rows):
     return out
 
 
-def _attention_backward(q, k, v, grad_out, bias_rows, bias_grad_rows):
+def _batched(x: torch.Tensor) -> torch.Tensor:
+    """x (..., m, n) as one batch of matrices (a view where the batch dimensions allow)."""
+    return x.reshape(-1, *x.shape[-2:])
+
+
+def _attention_backward(q, k, v, grad_out, bias_rows, bias_grad_rows, bias_is_scratch=False):
     """Gradients of softmax(q k^T / sqrt(d) + bias) v with respect to q, k and v, recomputing
     the probabilities a block of query rows at a time (the transient maps stay small).
 
-    ``bias_rows(start, end)`` gives the bias of those query rows; ``bias_grad_rows(grad)`` turns
-    the gradient of their scores into whatever the caller needs (returned as a list, one entry
-    per block, in row order).
+    ``bias_rows(start, end)`` gives the bias of those query rows (broadcastable to the scores; when
+    ``bias_is_scratch``, a fresh tensor of the scores' shape, which becomes the scores);
+    ``bias_grad_rows(grad)`` turns the gradient of their scores into whatever the caller needs
+    (returned as a list, one entry per block, in row order).
     """
     scale = q.shape[-1]**-0.5
     grad_out = grad_out.to(q.dtype)
     grad_q = torch.empty_like(q)
-    grad_k = torch.zeros_like(k)
-    grad_v = torch.zeros_like(v)
+    # Contiguous, so that the block products accumulate into them in place.
+    grad_k = k.new_zeros(k.shape)
+    grad_v = v.new_zeros(v.shape)
     bias_grads = []
     for start, end in _query_blocks(q, k.shape[-2]):
         q_rows, grad_rows = q[..., start:end, :], grad_out[..., start:end, :]
         bias = bias_rows(start, end)
-        if bias.shape[:-2] == q.shape[:-2] and q.dim() == 4:  # one GEMM: bias + scale * q k^T
-            scores = torch.baddbmm(bias.flatten(0, 1), q_rows.flatten(0, 1),
-                                   k.flatten(0, 1).transpose(-2, -1), alpha=scale)
-            scores = scores.unflatten(0, bias.shape[:2])
+        if bias_is_scratch:  # one GEMM, in place: bias + scale * q k^T
+            scores = _batched(bias).baddbmm_(_batched(q_rows), _batched(k).transpose(-2, -1),
+                                             alpha=scale).view(bias.shape)
         else:
             scores = torch.matmul(q_rows, k.transpose(-2, -1)).mul_(scale).add_(bias)
         del bias
         # In at least float32, as autocast runs softmax.
         attn = scores.softmax(-1, dtype=torch.promote_types(q.dtype, torch.float32)).to(q.dtype)
         del scores
-        grad_v += torch.matmul(attn.transpose(-2, -1), grad_rows)
+        _batched(grad_v).baddbmm_(_batched(attn).transpose(-2, -1), _batched(grad_rows))
         grad_scores = torch.ops.aten._softmax_backward_data(
             torch.matmul(grad_rows, v.transpose(-2, -1)), attn, -1, attn.dtype)
         del attn
         bias_grads.append(bias_grad_rows(grad_scores))
         grad_q[..., start:end, :] = torch.matmul(grad_scores, k).mul_(scale)
-        grad_k += torch.matmul(grad_scores.transpose(-2, -1), q_rows).mul_(scale)
+        _batched(grad_k).baddbmm_(_batched(grad_scores).transpose(-2, -1), _batched(q_rows),
+                                  alpha=scale)
     return grad_q, grad_k, grad_v, bias_grads
 
 
@@ -172,8 +179,8 @@ class _DecomposedBiasAttention(torch.autograd.Function):
             grad = grad[..., prefix:].unflatten(-1, grid)
             return grad.sum(-1), grad.sum(-2)
 
-        grad_q, grad_k, grad_v, bias_grads = _attention_backward(q, k, v, grad_out, bias_rows,
-                                                                 factor_grads)
+        grad_q, grad_k, grad_v, bias_grads = _attention_backward(
+            q, k, v, grad_out, bias_rows, factor_grads, bias_is_scratch=True)
         grad_h, grad_w = (torch.cat(parts, dim=-2) for parts in zip(*bias_grads))
         return grad_q, grad_k, grad_v, grad_h, grad_w, None
 
