@@ -115,16 +115,21 @@ class _LearnedBiasAttention(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         q, k, v, bias = ctx.saved_tensors
-        # The bias broadcast over the query rows or not: its rows follow the queries'.
-        shape = bias.shape[:-2] + (1, bias.shape[-1])
-        grad_q, grad_k, grad_v, bias_grads = _attention_backward(
-            q, k, v, grad_out,
-            lambda start, end: bias if bias.shape[-2] == 1 else bias[..., start:end, :],
-            lambda grad: _sum_to_shape(grad, shape if bias.shape[-2] == 1 else bias.shape[:-2]
-                                       + grad.shape[-2:]))
+        # One bias row shared by all queries, or one row per query (sliced like the queries).
+        shared_row = bias.shape[-2] == 1
+
+        def bias_rows(start, end):
+            return bias if shared_row else bias[..., start:end, :]
+
+        def bias_grad_rows(grad):
+            rows = 1 if shared_row else grad.shape[-2]
+            return _sum_to_shape(grad, bias.shape[:-2] + (rows, bias.shape[-1]))
+
+        grad_q, grad_k, grad_v, bias_grads = _attention_backward(q, k, v, grad_out, bias_rows,
+                                                                 bias_grad_rows)
         grad_bias = None
         if ctx.needs_input_grad[3]:
-            grad_bias = (torch.stack(bias_grads).sum(0) if bias.shape[-2] == 1 else
+            grad_bias = (torch.stack(bias_grads).sum(0) if shared_row else
                          torch.cat(bias_grads, dim=-2))
         return grad_q, grad_k, grad_v, grad_bias
 
