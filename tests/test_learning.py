@@ -204,9 +204,9 @@ def test_mmdet_mvit_faster_rcnn_learns(demo_data, tmp_path, monkeypatch):
     # warm-up and gradient clipping (seeds 0-2 with 2 threads; seed 0 gave 0.571 in one process
     # and 0.612 in another: oneDNN's reductions vary between runs): untrained 0.000-0.003; trained
     # 0.571 / 0.617 / 0.542; backbone frozen 0.469 / 0.476 (seeds 0, 1). Unclipped, the trained
-    # runs spread from 0.328 to 0.708. 0.51 lies 0.032 below the worst trained run and 0.034
-    # above the best frozen one.
-    assert trained['coco/bbox_mAP'] >= 0.51, summary
+    # runs spread from 0.328 to 0.708. 0.53, the bar of the unclipped recipe, lies 0.012 below the
+    # worst trained run and 0.054 above the best frozen one.
+    assert trained['coco/bbox_mAP'] >= 0.53, summary
     assert trained['coco/bbox_mAP'] - untrained['coco/bbox_mAP'] >= 0.5, summary
 
 
