@@ -1,6 +1,6 @@
 """Training learns: HRFormer-T, FasterViT-0, MViTv2-T and PSViT-2D-T, trained from scratch for one
-to three minutes through mmengine's Runner on the demo data, beat their untrained selves by a wide margin in
-each toolbox's own validation metric.
+to four minutes through mmengine's Runner on the demo data, beat their untrained selves by a wide
+margin in each toolbox's own validation metric.
 
 One test per backbone and toolbox, each with a small real config in ``tests/data/learning/`` built
 on the toolbox's packaged configs (their docstrings give the recipes):
@@ -15,7 +15,7 @@ FasterViT-0  mmseg    linear FCN head             128x64   60     4      AdamW 1
 FasterViT-0  mmdet    FPN + Faster R-CNN (thin)   160x120  60     4      AdamW 2e-3+  bbox mAP
 FasterViT-0  mmpose   stride 32, 3 deconvs (128)  128x96   120    8      AdamW 1e-3   PCK@0.1
 MViTv2-T     mmseg    linear FCN head             128x64   120    4      AdamW 1e-3   mIoU
-MViTv2-T     mmdet    FPN + Faster R-CNN (thin)   160x120  120    4      AdamW 1e-3+  bbox mAP
+MViTv2-T     mmdet    FPN + Faster R-CNN (thin)   160x120  240    4      AdamW 1e-3+  bbox mAP
 MViTv2-T     mmpose   stride 32, 3 deconvs (128)  128x96   120    8      AdamW 1e-3*  PCK@0.1
 PSViT-2D-T   mmseg    linear FCN head             128x64   120    4      AdamW 1e-3   mIoU
 PSViT-2D-T   mmdet    FPN + Faster R-CNN (thin)   160x120  120    4      AdamW 1e-3   bbox mAP
@@ -200,13 +200,12 @@ def test_mmseg_mvit_fcn_learns(demo_data, tmp_path, monkeypatch):
 def test_mmdet_mvit_faster_rcnn_learns(demo_data, tmp_path, monkeypatch):
     untrained, trained, summary = train('mvitv2-t_faster-rcnn_coco.py', demo_data, tmp_path,
                                         monkeypatch)
-    # COCO bbox mAP@[.5:.95], as for HRFormer-T. Measured at 120 iterations with the 20-iteration
-    # warm-up and gradient clipping (seeds 0-2 with 2 threads; seed 0 gave 0.571 in one process
-    # and 0.612 in another: oneDNN's reductions vary between runs): untrained 0.000-0.003; trained
-    # 0.571 / 0.617 / 0.542; backbone frozen 0.469 / 0.476 (seeds 0, 1). Unclipped, the trained
-    # runs spread from 0.328 to 0.708. 0.53, the bar of the unclipped recipe, lies 0.012 below the
-    # worst trained run and 0.054 above the best frozen one.
-    assert trained['coco/bbox_mAP'] >= 0.53, summary
+    # COCO bbox mAP@[.5:.95], as for HRFormer-T. Measured at 240 iterations (20 of warm-up,
+    # gradients clipped; seeds 0-2 with 2 threads): untrained 0.000-0.003; trained 0.748 / 0.816 /
+    # 0.793; backbone frozen 0.464 / 0.560 (seeds 0, 1). At 120 iterations the trained runs of one
+    # seed ranged 0.47-0.62 between processes (oneDNN's reductions vary), at the frozen level.
+    # 0.66 lies 0.088 below the worst trained run and 0.10 above the best frozen one.
+    assert trained['coco/bbox_mAP'] >= 0.66, summary
     assert trained['coco/bbox_mAP'] - untrained['coco/bbox_mAP'] >= 0.5, summary
 
 
