@@ -1,21 +1,33 @@
-"""Exact parameter counts the tests assert, derived from ../shared/specs (not from the models).
+"""Exact parameter counts and channels the tests assert, derived from the papers' and official
+releases' hyperparameters by counting layer by layer (never printed from mmvitx's models).
 
-FasterViT: the spec's counts of the official definitions include the ImageNet classifier (a final
-BatchNorm and a Linear to 1000 classes, spec §4.4); mmvitx's dense backbone drops it and puts a
-LayerNorm (2C parameters) on each output stage.
+``BACKBONE_PARAMS[family][arch]`` (the backbone as built with its defaults: every output level)
+and ``LEVEL_CHANNELS[family][arch]`` (the channels of every output level) must cover every preset
+of every registered family: tests/test_backbones.py checks each one.
 
-MViT: paramcount.py's backbone counts keep the final LayerNorm, which mmvitx's backbone has as the
-stage-4 output norm; each further output stage adds a LayerNorm (2C).
+HRFormer: counted from the hyperparameters of the official classification configs (repository
+HRNet/HRFormer, ``hrt_tiny``, ``hrt_small``, ``hrt_base``) without the ImageNet classification
+head.
+
+FasterViT: the counts of the official definitions (NVlabs/FasterViT, ``fastervit`` 1.0.0's
+``faster_vit_{0..6}``) include the ImageNet classifier (a final BatchNorm and a Linear to 1000
+classes); mmvitx's dense backbone drops it and puts a LayerNorm (2C parameters) on each output
+stage.
+
+MViT: the counts of the official MViTv2 configs (facebookresearch/mvit ``MVITv2_{T,S,B,L,H}``)
+without the classifier keep the final LayerNorm, which mmvitx's backbone has as the stage-4 output
+norm; each further output stage adds a LayerNorm (2C).
 """
 
-# paramcount.py: fastervit(**FV[...]); the 4-21k models at 512/768 with their windows and res.
-# FasterViT-4's 365,555,712 is also what the official package instantiates (spec §4.3).
+# The official definitions, classifier included; the 4-21k models with their windows and sizes
+# (the count does not depend on them). FasterViT-4's 365,555,712 is what the official package
+# instantiates (its README's 424.6M is not the released definition).
 FASTERVIT_OFFICIAL_PARAMS = {
     '0': 31_404_840, '1': 53_366_696, '2': 75_923_816, '3': 159_547_944, '4': 365_555_712,
     '5': 957_520_552, '6': 1_360_328_872, '4-21k-224': 271_944_224, '4-21k-384': 271_944_224,
     '4-21k-512': 271_944_224, '4-21k-768': 271_944_224,
 }
-# Stage-1 width of each variant (spec §4.2); stage i has embed * 2**i channels.
+# Stage-1 width of each variant (FasterViT paper, Table 1); stage i has embed * 2**i channels.
 FASTERVIT_EMBED_DIMS = {'0': 64, '1': 80, '2': 96, '3': 128, '4': 196, '5': 320, '6': 320,
                         '4-21k-224': 196, '4-21k-384': 196, '4-21k-512': 196, '4-21k-768': 196}
 
@@ -42,36 +54,38 @@ def simplebaseline_head_params(in_channels, joints=17, deconv_channels=256, num_
     return params + channels * joints + joints
 
 
-# MViT. paramcount.py: mvitv2(head=False, **MV[...]) keeps the final LayerNorm, which in mmvitx is
-# the stage-4 output norm (out_indices (3,)); L with dim_mul_in_att=False, the released setting
-# (spec §2.3).
+# MViTv2 without the classifier, keeping the final LayerNorm, which in mmvitx is the stage-4 output
+# norm (out_indices (3,)); L expands its width in the MLP (DIM_MUL_IN_ATT False in the released
+# MVITv2_L config).
 MVIT_V2_BACKBONE_PARAMS = {'t': 23_404_320, 's': 34_101_216, 'b': 50_703_744, 'l': 216_839_952,
                            'h': 665_342_720}
-# MViT v1 follows SlowFast's layer structure (spec §2.4: queries are pooled only at the three stage
-# transitions). paramcount.py's v1 figures without the classifier Linear (B-16 36,227,328 and B-24
-# 52,769,568; the printed 36.996M / 53.539M include it) give every block a query pooling conv and
-# norm, 96 * 9 + 2 * 96 = 1,056 parameters (head width 96 throughout) that the 13 (B-16) and 21
-# (B-24) non-transition blocks of the SlowFast model do not have.
+# MViT v1 follows SlowFast's layer structure (facebookresearch/SlowFast MVIT_B_16_CONV: queries
+# are pooled only at the three stage transitions). A layer-by-layer count without the classifier
+# Linear that gives every block a query pooling (B-16 36,227,328 and B-24 52,769,568; with the
+# classifier 36.996M / 53.539M) counts a query pooling conv and norm, 96 * 9 + 2 * 96 = 1,056
+# parameters (head width 96 throughout), for each of the 13 (B-16) and 21 (B-24) non-transition
+# blocks, which the SlowFast model does not have.
 MVIT_V1_BACKBONE_PARAMS = {'v1-b-16': 36_227_328 - 13 * 1_056, 'v1-b-24': 52_769_568 - 21 * 1_056}
-# Output channels of the four stages: v2 doubles in the attention of the transition block, v1 in
-# the MLP of the block before it (so its stages end at 2C, 4C, 8C, 8C).
+# Output channels of the four stages: v2 doubles in the attention of the transition block; v1 and
+# the released v2-L in the MLP of the block before it (so their stages end at 2C, 4C, 8C, 8C).
 MVIT_STAGE_CHANNELS = {
     't': (96, 192, 384, 768), 's': (96, 192, 384, 768), 'b': (96, 192, 384, 768),
-    'l': (144, 288, 576, 1152), 'h': (192, 384, 768, 1536), 'v1-b-16': (192, 384, 768, 768),
+    'l': (288, 576, 1152, 1152), 'h': (192, 384, 768, 1536), 'v1-b-16': (192, 384, 768, 768),
     'v1-b-24': (192, 384, 768, 768),
 }
 
 
 def mvit_backbone_params(arch, out_indices=(0, 1, 2, 3)):
-    """The paramcount.py count (whose final LayerNorm is the stage-4 output norm), with one
+    """The count above (whose final LayerNorm is the stage-4 output norm), with one
     LayerNorm (2C) per requested output instead."""
     channels = MVIT_STAGE_CHANNELS[arch]
     single = {**MVIT_V2_BACKBONE_PARAMS, **MVIT_V1_BACKBONE_PARAMS}[arch]
     return single - 2 * channels[3] + sum(2 * channels[i] for i in out_indices)
 
 
-# PSViT publishes no architecture (spec §3.1): these count mmvitx's own instantiations, from the
-# layer structure documented in mmvitx/models/backbones/psvit.py (not from the model).
+# PSViT publishes neither code nor its searched architectures (arXiv 2108.03428): these count
+# mmvitx's own instantiations, from the layer structure documented in README's PSViT section (not
+# from the model).
 PSVIT_ARCHS = {
     't': dict(dims=(64, 128, 256), layers=('BSBSBSBS', 'BSBSBSBS', 'BSBB')),
     's': dict(dims=(128, 256, 512), layers=('BSBSBSBSBS', 'BSBSBSBS', 'BSBB')),
@@ -107,3 +121,25 @@ def psvit_backbone_params(arch, pooling='2d', out_indices=(0, 1, 2, 3), pretrain
 # (test_psvit_param_formula).
 PSVIT_BACKBONE_PARAMS = {('t', '2d'): 5_297_920, ('s', '2d'): 21_363_200,
                          ('t', '1d'): 4_970_368, ('s', '1d'): 20_052_736}
+
+
+# HRFormer (all four branches; out_indices (0,) for pose drops the fusion into branches 1-3).
+HRFORMER_BRANCH_CHANNELS = {'t': (18, 36, 72, 144), 's': (32, 64, 128, 256),
+                            'b': (78, 156, 312, 624)}
+HRFORMER_BACKBONE_PARAMS = {'t': 2_572_388, 's': 7_891_050, 'b': 44_040_666}
+# With out_indices (0,) plus mmpose's HeatmapHead (a 1x1 conv to 17 joints, no deconvolutions).
+HRFORMER_POSE_BACKBONE_AND_HEAD_PARAMS = {'t': 2_524_759, 's': 7_746_779, 'b': 43_211_777}
+
+# Every preset of every family, as built with its defaults.
+BACKBONE_PARAMS = {
+    'hrformer': HRFORMER_BACKBONE_PARAMS,
+    'fastervit': {arch: fastervit_backbone_params(arch) for arch in FASTERVIT_OFFICIAL_PARAMS},
+    'mvit': {arch: mvit_backbone_params(arch) for arch in MVIT_STAGE_CHANNELS},
+    'psvit': {arch: PSVIT_BACKBONE_PARAMS[arch, '2d'] for arch in PSVIT_ARCHS},
+}
+LEVEL_CHANNELS = {
+    'hrformer': HRFORMER_BRANCH_CHANNELS,
+    'fastervit': {arch: tuple(fastervit_stage_channels(arch)) for arch in FASTERVIT_EMBED_DIMS},
+    'mvit': MVIT_STAGE_CHANNELS,
+    'psvit': PSVIT_LEVEL_CHANNELS,
+}

@@ -87,6 +87,7 @@ def tiny_cfg(demo_data, monkeypatch):
     return Config.fromfile(CONFIG)
 
 
+@pytest.mark.slow
 def test_plain_state_dict_loads_via_load_from(tiny_cfg, tmp_path):
     model = build_runner(tiny_cfg.copy(), tmp_path / 'first').model
     state_dict = {key: torch.rand_like(value, dtype=torch.float).to(value.dtype)
@@ -111,6 +112,7 @@ TOOLBOX_CONFIGS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('toolbox', TOOLBOX_CONFIGS)
 def test_toolbox_runner_checkpoint_loads_with_weights_only(toolbox, demo_data, tmp_path):
     """A checkpoint as a Runner of each toolbox writes it (dataset_meta, HistoryBuffer logs,

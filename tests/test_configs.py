@@ -1,15 +1,22 @@
-"""The configs under ``configs/`` (HRFormer, FasterViT, MViT and PSViT): they load, build mmvitx's
-backbone with the right arch and channels, carry the published recipes (backbones.md §2.9, §4.5,
-§5.5/§5.6, or the documented choices where none is published), exempt from weight decay exactly
-the parameters they say, and one train iteration plus one validation pass of every config family
-runs through mmengine's Runner on the demo data (``demo_data`` fixture, see
-``mmvitx/datasets/demo.py``).
+"""The configs under ``configs/``: every leaf config combines one recipe
+(``configs/_base_/recipes/``) with one backbone fragment (``configs/_base_/backbones/``), and
+loads, builds mmvitx's backbone with the fragment's arch and channels, carries its recipe (the
+published one, or the documented choices where none is published), exempts from weight decay
+exactly the parameters the backbone declares, and one train iteration plus one validation pass per
+backbone family and recipe runs through mmengine's Runner on the demo data (``demo_data`` fixture,
+see ``mmvitx/datasets/demo.py``).
 
-The run tests use the smallest real configs (HRFormer-S, FasterViT-0, MViTv2-T; PSViT-2D-T for
-detection and UPerNet, PSViT-2D-S, the only size of those, for OCR and pose) with only what a
-CPU test needs changed: BN instead of SyncBN, no pretrained weights, small inputs, one iteration, a
-few images, no workers and no checkpoints.
+What a family is comes from the backbone contract (``mmvitx.models.backbones.BACKBONES``: the
+family name, the no-decay keys, the channels of a built model) and from the fragments; what cannot
+be derived are the spec-derived parameter counts (``tests/spec_params.py``), the parameters each
+family means to exempt from weight decay (found by module type, below) and the few documented
+deviations of single configs from their recipe (``LEAF_DEVIATIONS``).
+
+The run tests use the smallest real config of each family and recipe, with only what a CPU test
+needs changed: BN instead of SyncBN, no pretrained weights, small inputs, one iteration, a few
+images, no workers and no checkpoints.
 """
+import ast
 import copy
 import functools
 import math
@@ -26,89 +33,52 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmvitx.models.backbones import BACKBONES
 from mmvitx.models.backbones.mvit import PoolingAttention
 from mmvitx.models.backbones.psvit import PSViT
 from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding, LayerScale
-from spec_params import (MVIT_STAGE_CHANNELS, PSVIT_BACKBONE_PARAMS, PSVIT_LEVEL_CHANNELS,
-                         fastervit_backbone_params, fastervit_stage_channels, mvit_backbone_params,
-                         psvit_backbone_params, simplebaseline_head_params)
+from spec_params import (BACKBONE_PARAMS, HRFORMER_POSE_BACKBONE_AND_HEAD_PARAMS,
+                         PSVIT_BACKBONE_PARAMS, PSVIT_LEVEL_CHANNELS, fastervit_backbone_params,
+                         mvit_backbone_params, psvit_backbone_params,
+                         simplebaseline_head_params)
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs'
-BASE_CONFIGS = sorted((CONFIG_DIR / '_base_').rglob('*.py'))
+BASE_DIR = CONFIG_DIR / '_base_'
+FRAGMENT_DIR = BASE_DIR / 'backbones'
+RECIPE_DIR = BASE_DIR / 'recipes'
+BASE_CONFIGS = sorted(BASE_DIR.rglob('*.py'))
 CONFIGS = sorted(p for p in CONFIG_DIR.rglob('*.py')
                  if '_base_' not in p.relative_to(CONFIG_DIR).parts)
-# Per backbone family (the folder under configs/): config names {family}-{size}_{method}_{dataset}
-# [-{input}], the registered backbone, and the output channels of the four stages or branches.
-# The mvit folder holds two model families, named mvitv2-{t,s,b,l,h} and mvitv1-{b16,b24} (the
-# `model` group, which also names the checkpoint): sizes are unique across the two. PSViT configs
-# are named psvit-2d-{t,s} (the `model` group: the pooling design, which names the checkpoint too;
-# all configs use the 2-D design) and have four output levels (level 0: stage 1 upsampled).
-NAME_RE = {
-    'hrformer': re.compile(
-        r'^hrformer-(?P<size>[tsb])_(?P<method>ocr|upernet|cascade-mask-rcnn|heatmap)_'
-        r'(?P<dataset>cityscapes|ade20k|coco)(?:-(?P<suffix>[0-9a-z-]+))?$'),
-    'fastervit': re.compile(
-        r'^fastervit-(?P<size>[0-6])_(?P<method>ocr|upernet|cascade-mask-rcnn|simplebaseline)_'
-        r'(?P<dataset>cityscapes|ade20k|coco)(?:-(?P<suffix>[0-9a-z-]+))?$'),
-    'mvit': re.compile(
-        r'^(?P<model>mvitv2(?=-[tsblh]_)|mvitv1(?=-b(?:16|24)_))-(?P<size>[tsblh]|b16|b24)_'
-        r'(?P<method>ocr|upernet|cascade-mask-rcnn|simplebaseline)_'
-        r'(?P<dataset>cityscapes|ade20k|coco)(?:-(?P<suffix>[0-9a-z-]+))?$'),
-    'psvit': re.compile(
-        r'^(?P<model>psvit-2d)-(?P<size>[ts])_'
-        r'(?P<method>ocr|upernet|cascade-mask-rcnn|simplebaseline)_'
-        r'(?P<dataset>cityscapes|ade20k|coco)(?:-(?P<suffix>[0-9a-z-]+))?$'),
-}
-BACKBONE_TYPES = {'hrformer': 'mmvitx.HRFormer', 'fastervit': 'mmvitx.FasterViT',
-                  'mvit': 'mmvitx.MViT', 'psvit': 'mmvitx.PSViT'}
-# Backbones without BatchNorm (no norm_cfg): the necks and heads keep the toolboxes' norms.
-NO_BN_FAMILIES = ('mvit', 'psvit')
-# The backbone's arch for a config size, where the two differ (elsewhere arch == size).
-ARCHS = {'mvit': {'b16': 'v1-b-16', 'b24': 'v1-b-24'}}
-CHANNELS = {
-    'hrformer': {'t': (18, 36, 72, 144), 's': (32, 64, 128, 256), 'b': (78, 156, 312, 624)},
-    'fastervit': {'0': (64, 128, 256, 512), '2': (96, 192, 384, 768),
-                  '3': (128, 256, 512, 1024), '4': (196, 392, 784, 1568)},
-    # v1 widens in the MLP of the block before each transition: its stages end at 2C, 4C, 8C, 8C
-    'mvit': {size: MVIT_STAGE_CHANNELS[ARCHS['mvit'].get(size, size)]
-             for size in ('t', 's', 'b', 'b16')},
-    'psvit': PSVIT_LEVEL_CHANNELS,
-}
+# A fragment per backbone size, {model}-{size}.py (the model is the family, or mvitv2/mvitv1,
+# psvit-2d), on its family's {family}.py.
+FRAGMENTS = sorted(p for p in FRAGMENT_DIR.glob('*.py') if '-' in p.stem)
+RECIPES = sorted(RECIPE_DIR.glob('*.py'))
+# Config names {fragment}_{method}_{dataset}[-{input}]; recipes {method}_..._{dataset}[-{input}].
+NAME_RE = re.compile(r'^(?P<fragment>[a-z0-9-]+)_(?P<method>[a-z-]+)_(?P<dataset>[a-z0-9]+)'
+                     r'(?:-(?P<suffix>[0-9a-z-]+))?$')
 POSE_METHODS = ('heatmap', 'simplebaseline')
-# Exact counts. HRFormer: derived with the spec's paramcount.py from the official hyperparameters.
-# FasterViT: the spec's official counts without the ImageNet classifier, plus a LayerNorm per
-# output (tests/spec_params.py); pose: the stride-32 output only, plus mmpose's SimpleBaseline
-# HeatmapHead. MViT: paramcount.py's counts without the classifier, whose final LayerNorm is the
-# stage-4 output norm, plus a LayerNorm per further output (tests/spec_params.py). PSViT:
-# mmvitx's own instantiations (no published figure), counted by formula in tests/spec_params.py.
-SEG_BACKBONE_PARAMS = {
-    'hrformer': {'t': 2_572_388, 's': 7_891_050, 'b': 44_040_666},
-    'fastervit': {arch: fastervit_backbone_params(arch) for arch in '0234'},
-    'mvit': {size: mvit_backbone_params(ARCHS['mvit'].get(size, size))
-             for size in ('t', 's', 'b', 'b16')},
-    'psvit': {size: psvit_backbone_params(size) for size in 'ts'},
+# The fragment variable a config of a method takes its backbone from, where the family's fragments
+# define one (documented deviations from the recipe: drop path, window attention); `backbone`
+# otherwise.
+BACKBONE_VARIANTS = {'cascade-mask-rcnn': 'backbone_det', 'ocr': 'backbone_ocr',
+                     'heatmap': 'backbone_pose', 'simplebaseline': 'backbone_pose'}
+# Configs that deviate from their recipe and fragment, as their headers say: HRFormer-B at 384x288
+# follows HRFormer's official config (drop path 0.3, 8 images per GPU).
+LEAF_DEVIATIONS = {
+    'hrformer-b_heatmap_coco-384x288': dict(backbone=dict(drop_path_rate=0.3), batch_size=8),
 }
-POSE_BACKBONE_AND_HEAD_PARAMS = {
-    'hrformer': {'s': 7_746_779, 'b': 43_211_777},
-    'fastervit': {arch: fastervit_backbone_params(arch, (3, )) + simplebaseline_head_params(
-        fastervit_stage_channels(arch)[3]) for arch in '02'},
-    'mvit': {size: mvit_backbone_params(ARCHS['mvit'].get(size, size), (3, ))
-             + simplebaseline_head_params(768) for size in ('t', 's', 'b16')},
-    'psvit': {size: psvit_backbone_params(size, out_indices=(3, ))
-              + simplebaseline_head_params(PSVIT_LEVEL_CHANNELS[size][3]) for size in 'ts'},
-}
-# Parameters without weight decay besides the normalization layers (custom_keys, decay_mult 0).
-NO_DECAY_KEYS = {
-    'hrformer': {'relative_position_bias_table': dict(decay_mult=0.)},
-    # continuous position bias and positional MLPs of the HAT blocks; layer scales (FasterViT-3+)
-    'fastervit': {key: dict(decay_mult=0.) for key in (
-        '.cpb.', '.window_pos.', '.ct_pos.', 'ls1.weight', 'ls2.weight')},
-    # position terms: absolute embedding and class token (v1), decomposed relative tables (v2)
-    'mvit': {key: dict(decay_mult=0.) for key in (
-        'pos_embed', 'rel_pos_h', 'rel_pos_w', 'cls_token')},
-    # position terms: absolute embedding, class token (1-D design)
-    'psvit': {key: dict(decay_mult=0.) for key in ('pos_embed', 'cls_token')},
+# Exact counts of the pose models: the backbone with the one output its head reads, plus the head.
+# From the spec-derived figures of tests/spec_params.py (HRFormer's include mmpose's 1x1 heatmap
+# head; the others are SimpleBaseline heads on the stride-32 output).
+POSE_MODEL_PARAMS = {
+    'hrformer': lambda arch, channels: HRFORMER_POSE_BACKBONE_AND_HEAD_PARAMS[arch],
+    'fastervit': lambda arch, channels: (fastervit_backbone_params(arch, (3, ))
+                                         + simplebaseline_head_params(channels[3])),
+    'mvit': lambda arch, channels: (mvit_backbone_params(arch, (3, ))
+                                    + simplebaseline_head_params(channels[3])),
+    'psvit': lambda arch, channels: (psvit_backbone_params(arch, out_indices=(3, ))
+                                     + simplebaseline_head_params(channels[3])),
 }
 DATA_ROOTS = {
     'cityscapes': 'data/cityscapes/',
@@ -132,28 +102,50 @@ def _rel(path):
     return str(path.relative_to(CONFIG_DIR))
 
 
-def _config_path(name):
-    families = [family for family, pattern in NAME_RE.items() if pattern.match(name)]
-    assert len(families) == 1, f'{name}: no single backbone family folder ({families})'
-    return CONFIG_DIR / families[0] / f'{name}.py'
+def _bases(path):
+    """The files a config's ``_base_`` names, relative to configs/."""
+    for node in ast.parse(path.read_text()).body:
+        if (isinstance(node, ast.Assign)
+                and [getattr(target, 'id', None) for target in node.targets] == ['_base_']):
+            return [_rel((path.parent / base).resolve()) for base in ast.literal_eval(node.value)]
+    return []
 
 
+@functools.lru_cache(maxsize=None)
 def _parse_name(path):
-    """The named groups of the config name, with ``family`` (the folder), ``model`` (the name's
-    prefix: the family, or mvitv2/mvitv1) and ``arch`` (the backbone's arch)."""
-    family = path.parent.name
-    assert family in NAME_RE, f'{_rel(path)}: unknown backbone family folder {family!r}'
-    match = NAME_RE[family].match(path.stem)
-    assert match, (f'{_rel(path)} does not follow '
-                   f'{family}-{{size}}_{{method}}_{{dataset}}[-{{input}}].py')
-    name = dict(match.groupdict(), family=family)
-    name.setdefault('model', family)
-    name['arch'] = ARCHS.get(family, {}).get(name['size'], name['size'])
+    """A leaf config's name and bases: ``family`` (its folder), ``fragment``, ``recipe`` (paths),
+    ``method``, ``dataset``, ``suffix`` (the input, or ``demo``)."""
+    match = NAME_RE.match(path.stem)
+    assert match, f'{_rel(path)} does not follow {{fragment}}_{{method}}_{{dataset}}[-{{input}}].py'
+    name = dict(match.groupdict(), family=path.parent.name)
+    bases = _bases(path)
+    fragment = f'_base_/backbones/{name["fragment"]}.py'
+    assert fragment in bases, f'{_rel(path)}: its name names {fragment}, its bases are {bases}'
+    recipes = [base for base in bases if base.startswith('_base_/recipes/')]
+    assert len(recipes) == 1 and len(bases) == 2, f'{_rel(path)}: not one recipe and one fragment'
+    name['fragment'], name['recipe'] = CONFIG_DIR / fragment, CONFIG_DIR / recipes[0]
+    recipe_method, *_, recipe_dataset = Path(recipes[0]).stem.split('_')
+    recipe_dataset, _, recipe_input = recipe_dataset.partition('-')
+    assert (recipe_method, recipe_dataset) == (name['method'], name['dataset']), (
+        f'{_rel(path)} is named for another method or dataset than its recipe {recipes[0]}')
+    if name['method'] in POSE_METHODS:
+        assert name['suffix'] == recipe_input, f'{_rel(path)}: input other than {recipes[0]}'
     return name
 
 
 def _is_demo(path):
     return (_parse_name(path)['suffix'] or '').endswith('demo')
+
+
+def _family_class(backbone_cfg):
+    """The registered backbone class of a backbone config, and the family's of the contract."""
+    cls = MODELS.get(backbone_cfg['type'])
+    assert cls is not None and BACKBONES.get(cls.family) is cls, backbone_cfg['type']
+    return cls
+
+
+def _no_decay_keys(cls):
+    return {key: dict(decay_mult=0.) for key in cls.no_weight_decay_keys}
 
 
 def _plain(obj):
@@ -190,45 +182,19 @@ def _norm_types(obj):
 
 
 def test_config_inventory():
-    names = {p.stem for p in CONFIGS}
-    expected = {
-        f'hrformer-{size}_{rest}'
-        for size in 'sb'
-        for rest in ('ocr_cityscapes', 'ocr_ade20k', 'upernet_ade20k', 'cascade-mask-rcnn_coco',
-                     'heatmap_coco-256x192', 'heatmap_coco-384x288')
-    }
-    expected |= {
-        f'fastervit-{size}_{rest}'
-        for size in '0234'
-        for rest in ('cascade-mask-rcnn_coco', 'upernet_ade20k')
-    }
-    expected |= {
-        f'fastervit-{size}_{rest}'
-        for size in '02'
-        for rest in ('ocr_cityscapes', 'simplebaseline_coco-256x192')
-    }
-    expected |= {
-        f'{model}_{rest}'
-        for model in ('mvitv2-t', 'mvitv2-s', 'mvitv2-b', 'mvitv1-b16')
-        for rest in ('cascade-mask-rcnn_coco', 'upernet_ade20k', 'ocr_cityscapes',
-                     'simplebaseline_coco-256x192')
-        if model != 'mvitv2-b' or rest == 'cascade-mask-rcnn_coco'
-    }
-    expected |= {
-        f'psvit-2d-{size}_{rest}'
-        for size in 'ts'
-        for rest in ('cascade-mask-rcnn_coco', 'upernet_ade20k')
-    }
-    expected |= {'psvit-2d-s_ocr_cityscapes', 'psvit-2d-s_simplebaseline_coco-256x192'}
-    assert expected <= names, f'missing configs: {sorted(expected - names)}'
+    """Every fragment and every recipe serves a config, and there is a demo. (A config that
+    disappears leaves its snapshot behind: tests/test_config_snapshots.py reports it.)"""
+    used = {_parse_name(p)[base] for p in CONFIGS for base in ('fragment', 'recipe')}
+    unused = sorted(_rel(p) for p in FRAGMENTS + RECIPES if p not in used)
+    assert not unused, f'fragments or recipes no config uses: {unused}'
     assert any(_is_demo(p) for p in CONFIGS), 'no demo config'
 
 
 @pytest.mark.parametrize('pooling', ['2d', '1d'])
 @pytest.mark.parametrize('arch', ['t', 's'])
 def test_psvit_param_formula(arch, pooling):
-    """The PSViT figures of the tables above (tests/spec_params.py: by formula from the documented
-    instantiations, other output sets in tests/test_psvit.py) are the model's."""
+    """The PSViT figures of tests/spec_params.py (by formula from the documented instantiations,
+    other output sets in tests/test_psvit.py) are the model's."""
     model = PSViT(arch, pooling=pooling)
     assert _num_params(model) == psvit_backbone_params(arch, pooling) == PSVIT_BACKBONE_PARAMS[
         arch, pooling]
@@ -238,7 +204,32 @@ def test_psvit_param_formula(arch, pooling):
 @pytest.mark.parametrize('path', BASE_CONFIGS, ids=_rel)
 def test_base_config_loads(path):
     cfg = _load(path)
-    assert 'model' in cfg or 'optim_wrapper' in cfg
+    assert 'model' in cfg or 'optim_wrapper' in cfg or 'backbone' in cfg
+
+
+@pytest.mark.parametrize('path', FRAGMENTS, ids=_rel)
+def test_backbone_fragment(path):
+    """A fragment's backbone dicts build its family's backbone, on its family's fragment, with the
+    channels it states; its no-decay keys are the family's; its checkpoint is named after it; its
+    BatchNorm, if any, is SyncBN."""
+    fragment = _load(path)
+    cls = _family_class(fragment.backbone)
+    assert _bases(path) == [f'_base_/backbones/{cls.family}.py']
+    assert _plain(fragment.backbone_no_decay) == _no_decay_keys(cls)
+    assert _plain(fragment.backbone.init_cfg) == dict(
+        type='Pretrained', checkpoint=f'checkpoints/{path.stem}_in1k.pth')
+    variants = {key: value for key, value in fragment.items() if key.startswith('backbone')
+                and key not in ('backbone_channels', 'backbone_no_decay')}
+    assert set(variants) <= {'backbone', *BACKBONE_VARIANTS.values()}, sorted(variants)
+    for key, backbone_cfg in variants.items():
+        assert _family_class(backbone_cfg) is cls, key
+        with torch.device('meta'):
+            backbone = MODELS.build(dict(backbone_cfg, init_cfg=None))
+        assert list(fragment.backbone_channels) == list(backbone.num_features), key
+        has_bn = any(isinstance(m, _BatchNorm) for m in backbone.modules())
+        assert ('norm_cfg' in backbone_cfg) == has_bn, key
+        if has_bn:
+            assert backbone_cfg.norm_cfg.type == 'SyncBN', key
 
 
 def _fastervit_no_decay(backbone):
@@ -279,13 +270,14 @@ def _psvit_no_decay(backbone):
                     if id(p) in position}
 
 
+# What each family means to exempt, found independently of the no-decay keys that select it.
 NO_DECAY_PARAMS = {'fastervit': _fastervit_no_decay, 'mvit': _mvit_no_decay,
                    'psvit': _psvit_no_decay}
 
 
 def _check_weight_decay(cfg, model, family):
-    """The custom no-decay keys select backbone parameters only; for FasterViT, MViT and PSViT,
-    exactly the parameters that the base configs name (everything else keeps the base weight
+    """The custom no-decay keys select backbone parameters only; where ``NO_DECAY_PARAMS``
+    knows the family, exactly the parameters it finds (everything else keeps the base weight
     decay)."""
     init_default_scope(cfg.default_scope)
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
@@ -307,54 +299,46 @@ def _check_weight_decay(cfg, model, family):
 @pytest.mark.parametrize('path', CONFIGS, ids=_rel)
 def test_config_builds_mmvitx_backbone(path):
     name = _parse_name(path)
-    family, size, method = name['family'], name['size'], name['method']
+    family, method = name['family'], name['method']
     cfg = _load(path)
+    fragment = _load(name['fragment'])
     assert _plain(cfg.custom_imports) == dict(imports=['mmvitx'], allow_failed_imports=False)
     backbone = cfg.model.backbone
-    assert backbone.type == BACKBONE_TYPES[family]
-    assert backbone.arch == name['arch']
-    channels = CHANNELS[family][size]
-    if family == 'psvit':
-        assert backbone.pooling == name['model'].removeprefix('psvit-')
+    cls = _family_class(backbone)
+    assert cls.family == family, f'{_rel(path)}: a {cls.family} backbone in the {family} folder'
+    assert backbone.type == f'mmvitx.{cls.__name__}'  # mmpose registers an HRFormer of its own
+    assert backbone.arch == fragment.backbone.arch
+    channels = list(fragment.backbone_channels)
     if _is_demo(path):
         assert backbone.init_cfg is None
         assert _norm_types(cfg.model) == {'BN'}
     else:
-        assert _plain(backbone.init_cfg) == dict(
-            type='Pretrained', checkpoint=f'checkpoints/{name["model"]}-{size}_in1k.pth')
-        if family in NO_BN_FAMILIES:
-            # MViT and PSViT have no BatchNorm; the necks and heads keep the toolboxes' SyncBN
-            # (mmpose's HeatmapHead builds its BN itself, without a norm_cfg; mmdet's packaged
-            # FPN cascade of the PSViT detection configs has no norm, the ConvNeXt 4conv1fc
-            # cascade of the MViT ones has SyncBN)
-            assert 'norm_cfg' not in backbone
-            no_norm = method in POSE_METHODS or (family, method) == ('psvit', 'cascade-mask-rcnn')
-            assert _norm_types(cfg.model) == (set() if no_norm else {'SyncBN'})
-        else:
-            assert _norm_types(cfg.model) == {'SyncBN'}
+        assert _plain(backbone.init_cfg) == _plain(fragment.backbone.init_cfg)
+        # multi-GPU recipes: any BatchNorm is synchronised (the toolboxes' necks and heads too)
+        assert _norm_types(cfg.model) <= {'SyncBN'}
         assert not backbone.norm_eval
 
-    # input channels of necks and heads follow the backbone's branch/stage channels
+    # input channels of necks and heads follow the backbone's channels
     if method == 'ocr':
         assert cfg.model.type == 'CascadeEncoderDecoder'
         fcn, ocr = cfg.model.decode_head
         assert (fcn.type, ocr.type) == ('FCNHead', 'OCRHead')
         for head in (fcn, ocr):
-            assert list(head.in_channels) == list(channels)
+            assert list(head.in_channels) == channels
             assert tuple(head.in_index) == (0, 1, 2, 3)
             assert head.input_transform == 'resize_concat'
         assert fcn.channels == sum(channels)
     elif method == 'upernet':
-        assert list(cfg.model.decode_head.in_channels) == list(channels)
+        assert list(cfg.model.decode_head.in_channels) == channels
         assert cfg.model.auxiliary_head.in_channels == channels[cfg.model.auxiliary_head.in_index]
     elif method == 'cascade-mask-rcnn':
-        assert list(cfg.model.neck.in_channels) == list(channels)
+        assert list(cfg.model.neck.in_channels) == channels
     elif method == 'heatmap':
         assert tuple(backbone.out_indices) == (0, )
         head = cfg.model.head
         assert (head.type, head.in_channels, head.out_channels) == ('HeatmapHead', channels[0], 17)
         assert head.deconv_out_channels is None
-    else:  # SimpleBaseline: HeatmapHead's default deconvolutions on the stride-32 stage
+    else:  # SimpleBaseline: HeatmapHead's default deconvolutions on the stride-32 output
         assert tuple(backbone.out_indices) == (3, )
         head = cfg.model.head
         assert (head.type, head.in_channels, head.out_channels) == ('HeatmapHead', channels[3], 17)
@@ -364,12 +348,12 @@ def test_config_builds_mmvitx_backbone(path):
 
     cfg.model.backbone.init_cfg = None
     model = _build_model(cfg)
-    assert type(model.backbone).__module__.startswith('mmvitx'), type(model.backbone)
-    assert type(model.backbone) is MODELS.get(BACKBONE_TYPES[family])
+    assert type(model.backbone) is cls
+    assert list(model.backbone.num_features) == channels
     if method in POSE_METHODS:
-        assert _num_params(model) == POSE_BACKBONE_AND_HEAD_PARAMS[family][size]
+        assert _num_params(model) == POSE_MODEL_PARAMS[family](backbone.arch, channels)
     else:
-        assert _num_params(model.backbone) == SEG_BACKBONE_PARAMS[family][size]
+        assert _num_params(model.backbone) == BACKBONE_PARAMS[family][backbone.arch]
     if method == 'simplebaseline':
         deconvs = [m for m in model.head.deconv_layers if isinstance(m, nn.ConvTranspose2d)]
         assert [(m.out_channels, m.kernel_size, m.stride) for m in deconvs] == [
@@ -377,7 +361,7 @@ def test_config_builds_mmvitx_backbone(path):
     model.backbone.eval()
     with torch.no_grad():
         outputs = model.backbone(torch.zeros(1, 3, 64, 64))
-    assert [out.shape[1] for out in outputs] == [channels[i] for i in backbone.out_indices]
+    assert [out.shape[1] for out in outputs] == list(model.backbone.out_channels)
     _check_weight_decay(cfg, model, family)
 
 
@@ -423,8 +407,8 @@ def _det_recipe(cfg, no_decay_keys):
 
 
 def _mvit_det_recipe(cfg, no_decay_keys):
-    """MViTv2's detectron2 recipe (spec §2.9) on mmdet's ConvNeXt cascade: the multi-scale + crop
-    pipeline, class-agnostic 4conv1fc heads; AdamW 1.6e-4 at batch 64 scaled to batch 16."""
+    """detectron2's MViTv2 recipe on mmdet's ConvNeXt cascade: the multi-scale + crop pipeline,
+    class-agnostic 4conv1fc heads; AdamW 1.6e-4 at batch 64 scaled to batch 16."""
     assert cfg.model.type == 'CascadeRCNN' and cfg.model.neck.type == 'FPN'
     wrapper = cfg.optim_wrapper
     assert wrapper.type == 'OptimWrapper' and 'constructor' not in wrapper  # no layer-wise decay
@@ -483,39 +467,6 @@ def _pose_recipe(cfg, resolution, batch, no_decay_keys):
     assert tuple(affine[0].input_size) == (width, height)
 
 
-# Drop path per family and method, by size (HRFormer's pose configs: by size and input). FasterViT
-# keeps the rate of its ImageNet pre-training in every task (spec §4.2; see the base configs).
-FASTERVIT_DROP_PATH = {'0': 0.2, '2': 0.2, '3': 0.3, '4': 0.3}
-DROP_PATH = {
-    ('hrformer', 'ocr'): {'s': 0.2, 'b': 0.4},
-    ('hrformer', 'upernet'): {'s': 0.2, 'b': 0.4},
-    ('hrformer', 'cascade-mask-rcnn'): {'s': 0.2, 'b': 0.3},
-    ('hrformer', 'heatmap'): {('s', '256x192'): 0.1, ('s', '384x288'): 0.1,
-                              ('b', '256x192'): 0.2, ('b', '384x288'): 0.3},
-    **{('fastervit', method): FASTERVIT_DROP_PATH
-       for method in ('ocr', 'upernet', 'cascade-mask-rcnn', 'simplebaseline')},
-    # MViT detection: detectron2's MViTv2 configs (T 0.2, S inherits it, B 0.4; spec §2.9), v1-B-16
-    # as the v2 model of its depth (S); elsewhere the rate of the ImageNet pre-training (§2.2, §2.4)
-    ('mvit', 'cascade-mask-rcnn'): {'t': 0.2, 's': 0.2, 'b': 0.4, 'b16': 0.2},
-    **{('mvit', method): {'t': 0.1, 's': 0.1, 'b': 0.3, 'b16': 0.1}
-       for method in ('ocr', 'upernet', 'simplebaseline')},
-    # PSViT: DeiT's rate for both sizes in every task (PSViT gives none; see the base configs)
-    **{('psvit', method): {'t': 0.1, 's': 0.1}
-       for method in ('ocr', 'upernet', 'cascade-mask-rcnn', 'simplebaseline')},
-}
-# MViT's hybrid window attention, by method and model: MViTv2 uses it where the inputs are large
-# (detection; whole-image 1024x2048 inference on Cityscapes), MViT v1 never (its class token).
-MVIT_WINDOW_ATTENTION = {
-    'cascade-mask-rcnn': {'mvitv2': True, 'mvitv1': False},
-    'ocr': {'mvitv2': True, 'mvitv1': False},
-    'upernet': {'mvitv2': False, 'mvitv1': False},
-    'simplebaseline': {'mvitv2': False, 'mvitv1': False},
-}
-# PSViT's hybrid window attention (windows of 14x14 tokens) where the inputs are large (800x1333
-# detection; whole-image 1024x2048 inference on Cityscapes), as for MViTv2.
-PSVIT_WINDOW_SIZE = {'cascade-mask-rcnn': 14, 'ocr': 14, 'upernet': None, 'simplebaseline': None}
-
-
 def _config_strings(obj):
     if isinstance(obj, dict):
         for value in obj.values():
@@ -529,25 +480,26 @@ def _config_strings(obj):
 
 @pytest.mark.parametrize('path', [p for p in CONFIGS if not _is_demo(p)], ids=_rel)
 def test_config_recipe(path):
-    """Recipes of backbones.md §4.5/§5.5/§5.6, and the choices documented in the configs
-    elsewhere."""
+    """The recipes (the published ones, and the choices their comments document elsewhere), with
+    the backbone of the fragment: its variant for the method where it has one."""
     name = _parse_name(path)
-    family, size, method, dataset = name['family'], name['size'], name['method'], name['dataset']
+    method, dataset = name['method'], name['dataset']
     cfg = _load(path)
-    no_decay_keys = NO_DECAY_KEYS[family]
-    drop_path = DROP_PATH[family, method]
-    assert cfg.model.backbone.drop_path_rate == drop_path[
-        (size, name['suffix']) if method == 'heatmap' else size]
-    if family == 'mvit':
-        assert cfg.model.backbone.window_attention == MVIT_WINDOW_ATTENTION[method][name['model']]
-    if family == 'psvit':
-        assert cfg.model.backbone.window_size == PSVIT_WINDOW_SIZE[method]
+    fragment = _load(name['fragment'])
+    deviations = LEAF_DEVIATIONS.get(path.stem, {})
+    variant = BACKBONE_VARIANTS.get(method, 'backbone')
+    expected_backbone = dict(
+        _plain(fragment.get(variant, fragment.backbone)),
+        out_indices=_load(name['recipe']).model.backbone.out_indices,
+        **deviations.get('backbone', {}))
+    assert _plain(cfg.model.backbone) == expected_backbone
+    no_decay_keys = _no_decay_keys(_family_class(cfg.model.backbone))
     # nothing is downloaded: no URL anywhere (mmdet's ConvNeXt cascade, the base of the MViT
     # detection configs, defines one as a variable)
     urls = [value for value in _config_strings(cfg.to_dict()) if '://' in value]
     assert not urls, urls
     if method in ('ocr', 'upernet'):
-        if dataset == 'cityscapes':  # HRFormer's OCR recipe (FasterViT, PSViT publish none)
+        if dataset == 'cityscapes':  # HRFormer's OCR recipe
             _seg_recipe(cfg, 1e-4, 80000, 2, (512, 1024), 19, no_decay_keys)
         elif method == 'ocr':
             _seg_recipe(cfg, 1e-4, 160000, 2, (512, 512), 150, no_decay_keys)
@@ -557,14 +509,12 @@ def test_config_recipe(path):
             for head in cfg.model.decode_head:
                 assert _plain(head.sampler) == dict(
                     type='OHEMPixelSampler', thresh=0.9, min_kept=100000)
-    elif method == 'cascade-mask-rcnn' and family == 'mvit':
+    elif method == 'cascade-mask-rcnn' and 'ms-crop' in name['recipe'].stem:
         _mvit_det_recipe(cfg, no_decay_keys)
     elif method == 'cascade-mask-rcnn':
         _det_recipe(cfg, no_decay_keys)
     elif method == 'heatmap':  # HRFormer's official recipe (mmpose's HRFormer configs)
-        resolution = name['suffix']
-        batch = 8 if (size, resolution) == ('b', '384x288') else 32
-        _pose_recipe(cfg, resolution, batch, no_decay_keys)
+        _pose_recipe(cfg, name['suffix'], deviations.get('batch_size', 32), no_decay_keys)
     else:  # mmpose's SimpleBaseline recipe (ResNet-50), AdamW instead of Adam
         assert name['suffix'] == '256x192'
         _pose_recipe(cfg, '256x192', 64, no_decay_keys)
@@ -575,18 +525,28 @@ def test_config_recipe(path):
     assert dataset_cfg.data_root == DATA_ROOTS[dataset]
 
 
-@pytest.mark.parametrize('config', [
-    'hrformer-s_ocr_cityscapes', 'hrformer-s_upernet_ade20k', 'hrformer-s_cascade-mask-rcnn_coco',
-    'hrformer-s_heatmap_coco-256x192', 'fastervit-0_ocr_cityscapes', 'fastervit-0_upernet_ade20k',
-    'fastervit-0_cascade-mask-rcnn_coco', 'fastervit-0_simplebaseline_coco-256x192',
-    'mvitv2-t_ocr_cityscapes', 'mvitv2-t_upernet_ade20k', 'mvitv2-t_cascade-mask-rcnn_coco',
-    'mvitv2-t_simplebaseline_coco-256x192', 'psvit-2d-s_ocr_cityscapes',
-    'psvit-2d-t_upernet_ade20k', 'psvit-2d-t_cascade-mask-rcnn_coco',
-    'psvit-2d-s_simplebaseline_coco-256x192'])
-def test_missing_data_error_names_path(config, tmp_path, monkeypatch):
+def _smallest_per_recipe():
+    """The config with the smallest backbone for each family, method and dataset (the first input
+    size where there are several), and the demo."""
+    smallest, demos = {}, []
+    for path in CONFIGS:
+        name = _parse_name(path)
+        if _is_demo(path):
+            demos.append(path)
+            continue
+        arch = _load(name['fragment']).backbone.arch
+        key = (name['family'], name['method'], name['dataset'])
+        smallest.setdefault(key, []).append((BACKBONE_PARAMS[name['family']][arch], path))
+    return sorted(min(candidates)[1] for candidates in smallest.values()) + demos
+
+
+RUN_CONFIGS = _smallest_per_recipe()
+
+
+@pytest.mark.parametrize('path', [p for p in RUN_CONFIGS if not _is_demo(p)], ids=_rel)
+def test_missing_data_error_names_path(path, tmp_path, monkeypatch):
     """Without data, building the training set fails with an error that names the expected path
     (mmseg, mmdet: FileNotFoundError; mmpose: an AssertionError naming the annotation file)."""
-    path = _config_path(config)
     cfg = _load(path)
     monkeypatch.chdir(tmp_path)  # no data/ here
     loader = cfg.train_dataloader
@@ -599,7 +559,7 @@ def test_missing_data_error_names_path(config, tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------------------------------
-# One train iteration and one validation pass per config family, on the demo data
+# One train iteration and one validation pass per backbone family and recipe, on the demo data
 
 
 class _Probe(Hook):
@@ -726,76 +686,51 @@ def _pose_overrides(cfg, data_root):
     cfg.val_evaluator.ann_file = f'{data_root}/annotations/person_keypoints_val2017.json'
 
 
-def _cityscapes(scale, crop):
-    return lambda cfg, root: _seg_overrides(cfg, str(root / 'cityscapes'), scale, crop)
-
-
-def _ade20k(scale, crop):
-    return lambda cfg, root: _seg_overrides(
-        cfg, str(root / 'ade' / 'ADEChallengeData2016'), scale, crop)
-
-
-def _coco_det(cfg, root):
-    _det_overrides(cfg, str(root / 'coco'))
-
-
-def _coco_det_ms_crop(cfg, root):
-    _det_ms_crop_overrides(cfg, str(root / 'coco'))
-
-
-def _coco_pose(cfg, root):
-    _pose_overrides(cfg, str(root / 'coco'))
-
-
 DET_METRICS = ['coco/bbox_mAP', 'coco/segm_mAP']
-# One run per config family of each backbone family: config -> (how to point it at the demo data,
-# metric keys). FasterViT pads its maps to whole windows (7 tokens: 112 and 224 pixels at strides
-# 16 and 32) and adapts its carrier tokens: its segmentation runs use odd sizes (crops 97x193 and
-# 113x121, val images 125x250 and about 125x140), and neither the detection inputs (multiples of
-# 32) nor the pose input (256x192) are window multiples. MViTv2-T's hybrid window attention
-# (detection, OCR: windows of 56 tokens at stride 4, i.e. 224 pixels at every stage) pads the maps
-# of these runs to one or two windows per side; MViT resizes its relative-position tables to every
-# map and window size. The MViT runs use the FasterViT sizes, and so do the PSViT ones: PSViT pads
-# the image to a multiple of its 8-pixel patch and crops the outputs, and the detection config's
-# 14-token windows pad the stride-8 and stride-16 maps of the 256-pixel inputs (about 32x24 and
-# 16x12 tokens) to whole windows, the last layers of stage 2 and stage 3 attending globally.
-RUNS = {
-    'hrformer-s_ocr_cityscapes': (_cityscapes(scale=(256, 128), crop=(128, 256)), ['mIoU']),
-    'hrformer-s_ocr_ade20k': (_ade20k(scale=(256, 128), crop=(128, 128)), ['mIoU']),
-    'hrformer-s_upernet_ade20k': (_ade20k(scale=(256, 128), crop=(128, 128)), ['mIoU']),
-    'hrformer-s_cascade-mask-rcnn_coco': (_coco_det, DET_METRICS),
-    'hrformer-s_heatmap_coco-256x192': (_coco_pose, ['coco/AP']),
-    'hrformer-t_ocr_cityscapes-demo': (_cityscapes(scale=(256, 128), crop=(128, 256)), ['mIoU']),
-    'fastervit-0_ocr_cityscapes': (_cityscapes(scale=(250, 125), crop=(97, 193)), ['mIoU']),
-    'fastervit-0_upernet_ade20k': (_ade20k(scale=(250, 125), crop=(113, 121)), ['mIoU']),
-    'fastervit-0_cascade-mask-rcnn_coco': (_coco_det, DET_METRICS),
-    'fastervit-0_simplebaseline_coco-256x192': (_coco_pose, ['coco/AP']),
-    'mvitv2-t_ocr_cityscapes': (_cityscapes(scale=(250, 125), crop=(97, 193)), ['mIoU']),
-    'mvitv2-t_upernet_ade20k': (_ade20k(scale=(250, 125), crop=(113, 121)), ['mIoU']),
-    'mvitv2-t_cascade-mask-rcnn_coco': (_coco_det_ms_crop, DET_METRICS),
-    'mvitv2-t_simplebaseline_coco-256x192': (_coco_pose, ['coco/AP']),
-    'psvit-2d-s_ocr_cityscapes': (_cityscapes(scale=(250, 125), crop=(97, 193)), ['mIoU']),
-    'psvit-2d-t_upernet_ade20k': (_ade20k(scale=(250, 125), crop=(113, 121)), ['mIoU']),
-    'psvit-2d-t_cascade-mask-rcnn_coco': (_coco_det, DET_METRICS),
-    'psvit-2d-s_simplebaseline_coco-256x192': (_coco_pose, ['coco/AP']),
-}
+# Segmentation inputs of odd sizes, multiples of no window or stride (crops 97x193 and 113x121, val
+# images 125x250 and about 125x140): FasterViT pads its maps to whole windows (7 tokens: 112 and 224
+# pixels at strides 16 and 32) and adapts its carrier tokens, MViTv2's hybrid window attention
+# (windows of 56 tokens at stride 4, i.e. 224 pixels at every stage) pads to one or two windows per
+# side and MViT resizes its relative-position tables to every map and window size, PSViT pads the
+# image to a multiple of its 8-pixel patch and crops the outputs, HRFormer pads its 7x7 windows and
+# resizes in its fusion layers. Neither the detection inputs (multiples of 32) nor the pose input
+# (256x192) are window multiples either: PSViT's 14-token detection windows pad the stride-8 and
+# stride-16 maps (about 32x24 and 16x12 tokens), the last layers of stages 2 and 3 attending
+# globally.
+SEG_RUN_SIZES = {'cityscapes': dict(scale=(250, 125), crop=(97, 193)),
+                 'ade20k': dict(scale=(250, 125), crop=(113, 121))}
 
 
-@pytest.mark.parametrize('config', list(RUNS))
-def test_train_and_val_iteration(config, demo_data, tmp_path):
-    point_at_demo_data, metric_keys = RUNS[config]
-    path = _config_path(config)
+def _point_at_demo_data(cfg, root, name):
+    """Points a config at the demo data under ``root``, with small inputs; returns the metric keys
+    its validation reports."""
+    data_root = str(root / DATA_ROOTS[name['dataset']].removeprefix('data/'))
+    if name['method'] in ('ocr', 'upernet'):
+        _seg_overrides(cfg, data_root, **SEG_RUN_SIZES[name['dataset']])
+        return ['mIoU']
+    if name['method'] == 'cascade-mask-rcnn':
+        if cfg.train_dataloader.dataset.type == 'RepeatDataset':
+            _det_overrides(cfg, data_root)
+        else:
+            _det_ms_crop_overrides(cfg, data_root)
+        return DET_METRICS
+    _pose_overrides(cfg, data_root)
+    return ['coco/AP']
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('path', RUN_CONFIGS, ids=_rel)
+def test_train_and_val_iteration(path, demo_data, tmp_path):
     cfg = _load(path)
-    _cpu_overrides(cfg, tmp_path, config)
-    point_at_demo_data(cfg, Path(demo_data))
+    _cpu_overrides(cfg, tmp_path, path.stem)
+    metric_keys = _point_at_demo_data(cfg, Path(demo_data), _parse_name(path))
 
     runner = Runner.from_cfg(cfg)
     probe = _Probe()
     runner.register_hook(probe)
     runner.train()
 
-    assert type(runner.model.backbone).__module__.startswith('mmvitx')
-    assert type(runner.model.backbone) is MODELS.get(BACKBONE_TYPES[_parse_name(path)['family']])
+    assert type(runner.model.backbone) is BACKBONES[_parse_name(path)['family']]
     assert len(probe.losses) == 1, probe.losses  # exactly one training iteration ran
     losses = probe.losses[0]
     assert losses and all(math.isfinite(v) for v in losses.values()), losses

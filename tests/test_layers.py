@@ -9,11 +9,20 @@ import torch.nn.functional as F
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmvitx.models.backbones import FasterViT, HRFormer, MViT, PSViT
 from mmvitx.models.layers import recompute
-from mmvitx.models.layers import (FoldedConvModule, FoldedDepthwiseSeparableConvModule,
-                                  attention_with_learned_bias, batch_norm_act,
-                                  decomposed_rel_pos_attention, gelu, gelu_backward, gelu_linear,
-                                  resize_rel_pos_table)
+from mmvitx.models.layers import (PLAIN_OPS_ENV, ConvModuleChain, FoldedConvModule,
+                                  FoldedDepthwiseSeparableConvModule, attention_with_learned_bias,
+                                  batch_norm_act, decomposed_rel_pos_attention, gelu,
+                                  gelu_backward, gelu_linear, inplace_add, inplace_relu,
+                                  plain_ops, resize_rel_pos_table, speedups_enabled)
+from mmvitx.testing.equivalence import assert_same_with_plain_ops, mmvitx_autograd_functions
+
+
+@pytest.fixture(autouse=True)
+def speedups_on(monkeypatch):
+    """The speed-up layer, which these tests check, whatever MMVITX_PLAIN_OPS says."""
+    monkeypatch.delenv(PLAIN_OPS_ENV, raising=False)
 
 
 @pytest.mark.parametrize('memory_format', [torch.contiguous_format, torch.channels_last])
@@ -333,3 +342,141 @@ def test_batch_norm_act_and_attention_under_autocast():
                                    torch.autograd.grad(expected.float().sum(), (q, k, v, bias))):
         assert grad.dtype == torch.bfloat16
         torch.testing.assert_close(grad, expected_grad, atol=0.05, rtol=0.05)
+
+
+@pytest.mark.parametrize('how', ['environment', 'context manager'])
+def test_plain_ops_switch(how, monkeypatch):
+    """MMVITX_PLAIN_OPS (read at each call) and plain_ops() (nesting; plain_ops(False) overrides
+    the variable) turn the speed-up layer off and on."""
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 2, 9, 4, requires_grad=True) for _ in range(3))
+    bias = torch.randn(1, 2, 9, 9, requires_grad=True)
+
+    def functions():
+        return mmvitx_autograd_functions([attention_with_learned_bias(q, k, v, bias)])
+
+    assert speedups_enabled() and functions() == {'_LearnedBiasAttention'}
+    if how == 'environment':
+        for value, enabled in [('1', False), ('0', True), ('', True), ('true', False)]:
+            monkeypatch.setenv(PLAIN_OPS_ENV, value)
+            assert speedups_enabled() is enabled
+        monkeypatch.setenv(PLAIN_OPS_ENV, '1')
+        assert not functions()
+        with plain_ops(False):
+            assert speedups_enabled() and functions()
+        assert not speedups_enabled()
+    else:
+        with plain_ops():
+            assert not speedups_enabled() and not functions()
+            with plain_ops(False):
+                assert speedups_enabled() and functions()
+            assert not speedups_enabled()
+        assert speedups_enabled()
+
+
+def assert_plain_equals_fast(fn, tensors, functions=(), atol=1e-5, rtol=1e-4):
+    """``fn(*tensors)`` with and without the speed-up layer: the same output (without and with
+    autograd) and gradients; the speed-up layer runs exactly the mmvitx autograd ``functions``,
+    the plain ops none."""
+    results = []
+    for plain in (False, True):
+        with plain_ops(plain):
+            with torch.no_grad():
+                inference = fn(*tensors)
+            out = fn(*tensors)
+        weights = torch.randn(out.shape, generator=torch.Generator().manual_seed(0))
+        grads = torch.autograd.grad((out * weights).sum(), tensors)
+        results.append((inference, out, grads, mmvitx_autograd_functions([out])))
+    (inference, out, grads, used), (plain_inference, plain_out, plain_grads, plain_used) = results
+    assert used == set(functions) and not plain_used
+    torch.testing.assert_close(inference, plain_inference, atol=atol, rtol=rtol)
+    torch.testing.assert_close(out, plain_out, atol=atol, rtol=rtol)
+    for grad, plain_grad in zip(grads, plain_grads, strict=True):
+        torch.testing.assert_close(grad, plain_grad, atol=atol, rtol=rtol)
+
+
+def speedup_op_case(name):
+    """(fn, tensors: its inputs and the parameters it uses, mmvitx autograd functions it runs)."""
+    torch.manual_seed(0)
+    if name == 'learned-bias attention':
+        tensors = [torch.randn(6, 2, 16, 8, requires_grad=True) for _ in range(3)]
+        tensors.append(torch.randn(1, 2, 16, 16, requires_grad=True))
+        return attention_with_learned_bias, tensors, {'_LearnedBiasAttention'}
+    if name == 'decomposed-bias attention':
+        tensors = [torch.randn(2, 2, 1 + 12, 8, requires_grad=True) for _ in range(3)]
+        tensors += [torch.randn(2, 2, 13, 3, requires_grad=True),
+                    torch.randn(2, 2, 13, 4, requires_grad=True)]
+        return (lambda *t: recompute.attention_with_decomposed_bias(*t, num_prefix=1), tensors,
+                {'_DecomposedBiasAttention'})
+    if name == 'batch norm, activation, conv':
+        bn, conv = nn.BatchNorm2d(6), nn.Conv2d(6, 4, 3, padding=1)
+        randomise_batchnorms(bn)
+        x = torch.randn(2, 6, 7, 5).contiguous(memory_format=torch.channels_last)
+        return (lambda t, *_: batch_norm_act(t, bn, 'gelu', conv),
+                [x.requires_grad_(), *bn.parameters(), *conv.parameters()], {'_BatchNormAct'})
+    if name == 'gelu, linear':
+        linear = nn.Linear(16, 5)
+        return (lambda t, *_: gelu_linear(t, linear),
+                [torch.randn(3, 7, 16, requires_grad=True), *linear.parameters()], {'_GELULinear'})
+    if name == 'channels-last gelu':
+        x = torch.randn(2, 5, 7, 3).contiguous(memory_format=torch.channels_last)
+        return gelu, [x.requires_grad_()], set()
+    if name.startswith('conv chain'):
+        chain = ConvModuleChain(
+            FoldedConvModule(4, 8, 1, norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')),
+            FoldedConvModule(8, 8, 3, padding=1, groups=8, norm_cfg=dict(type='BN')),
+            FoldedConvModule(8, 4, 1, norm_cfg=dict(type='BN'), act_cfg=None))
+        randomise_batchnorms(chain)
+        chain.train(name.endswith('train'))
+        x = torch.randn(2, 4, 9, 7).contiguous(memory_format=torch.channels_last)
+        return (lambda t, *_: chain(t), [x.requires_grad_(), *chain.parameters()],
+                {'_BatchNormAct'} if chain.training else set())
+    assert name == 'in-place sums'
+    tensors = [torch.randn(3, 5, requires_grad=True) for _ in range(3)]
+    # Onto a fresh tensor, as the residual sums are.
+    return (lambda a, b, c: inplace_relu(inplace_add(inplace_add(a * 2, b), c)), tensors, set())
+
+
+@pytest.mark.parametrize('name', [
+    'learned-bias attention', 'decomposed-bias attention', 'batch norm, activation, conv',
+    'gelu, linear', 'channels-last gelu', 'conv chain, train', 'conv chain, eval',
+    'in-place sums'])
+def test_speedup_op_equals_plain_ops(name):
+    """Every op of the speed-up layer computes what the plain ops compute, with and without
+    autograd ('conv chain, eval': the folded convolutions and, without autograd, the activation
+    fused into them)."""
+    assert_plain_equals_fast(*speedup_op_case(name))
+
+
+BACKBONES = {
+    'hrformer': (HRFormer, dict(channels=(8, 16, 32, 64), num_heads=(1, 2, 4, 8),
+                                num_modules=(1, 1, 1, 1), num_blocks=1, mlp_ratio=2)),
+    'fastervit': (FasterViT, dict(embed_dims=16, stem_dims=8, depths=(1, 1, 2, 2),
+                                  num_heads=(2, 2, 4, 4), layer_scale=1e-5, propagation=True)),
+    'mvit': (MViT, dict(embed_dims=16, num_heads=1, depths=(1, 2, 2, 1))),
+    'psvit': (PSViT, dict(embed_dims=(16, 32, 64), num_heads=(1, 2, 4),
+                          layers=('BS', 'BS', 'B'))),
+}
+# What the speed-up layer runs in each, in training mode; in eval mode no BatchNorm trains.
+BACKBONE_FUNCTIONS = {
+    'hrformer': {'_LearnedBiasAttention', '_BatchNormAct'},
+    'fastervit': {'_LearnedBiasAttention', '_BatchNormAct', '_GELULinear'},
+    'mvit': {'_DecomposedBiasAttention', '_GELULinear'},
+    'psvit': {'_GELULinear'},
+}
+
+
+@pytest.mark.parametrize('mode', ['train', 'eval'])
+@pytest.mark.parametrize('family', list(BACKBONES))
+def test_backbone_same_with_plain_ops(family, mode):
+    """A whole small backbone (drop path on) gives the same outputs, gradients and BatchNorm
+    statistics with the speed-up layer as with the plain ops."""
+    torch.manual_seed(0)
+    backbone, arch = BACKBONES[family]
+    model = backbone(arch, drop_path_rate=0.1)
+    model.init_weights()
+    randomise_batchnorms(model)
+    model.train(mode == 'train')
+    used = assert_same_with_plain_ops(model, torch.randn(2, 3, 64, 64))
+    expected = BACKBONE_FUNCTIONS[family]
+    assert used == (expected if mode == 'train' else expected - {'_BatchNormAct'})

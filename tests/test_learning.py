@@ -48,10 +48,12 @@ checkpoints, warnings-only logging (the metrics and losses are printed: see them
 """
 from pathlib import Path
 
+import pytest
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+pytestmark = pytest.mark.slow  # every test here trains through mmengine's Runner
 CONFIGS = Path(__file__).parent / 'data' / 'learning'
 
 

@@ -272,11 +272,3 @@ def test_classifier_checkpoint_loads_through_init_cfg(tmp_path):
     assert list(convert_psvit(source.state_dict())) == list(source.state_dict())
 
 
-def test_missing_pretrained_file_names_path_and_converter(tmp_path):
-    path = tmp_path / 'psvit-2d-t_in1k.pth'
-    model = PSViT('t', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    with pytest.raises(FileNotFoundError) as error:
-        model.init_weights()
-    assert str(path) in str(error.value)
-    assert 'tools/convert_checkpoint.py psvit' in str(error.value)
-    assert 'no released weights' in str(error.value)

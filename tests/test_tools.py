@@ -70,6 +70,7 @@ def trained(env, tmp_path_factory):
     return cwd / 'work_dirs' / 'tiny_fcn_ade20k'
 
 
+@pytest.mark.slow
 def test_train_writes_checkpoints_and_log(trained):
     work_dir = trained
     # The default work dir is ./work_dirs/<config stem>, like the toolboxes' tools.
@@ -85,6 +86,7 @@ def test_train_writes_checkpoints_and_log(trained):
     assert 'random_states' in checkpoint
 
 
+@pytest.mark.slow
 def test_test_loads_checkpoint_and_writes_outputs(trained, env, tmp_path):
     work_dir = trained
     out, show = tmp_path / 'pred', tmp_path / 'show'
@@ -96,6 +98,7 @@ def test_test_loads_checkpoint_and_writes_outputs(trained, env, tmp_path):
     assert len(list(show.rglob('*.png'))) == 4  # one drawing per test image
 
 
+@pytest.mark.slow
 def test_resume_is_exact(trained, env, tmp_path):
     """4 iterations straight == 2 iterations, then resume, then 2 more: same weights and
     optimizer state, bit for bit, for both --resume forms."""
@@ -120,6 +123,7 @@ def test_resume_is_exact(trained, env, tmp_path):
             assert_same_tensors(state, resumed['optimizer']['state'][param_id], 'optimizer')
 
 
+@pytest.mark.slow
 def test_distributed_train_and_test_on_cpu(env, tmp_path):
     """2 processes with DDP (gloo) through torchrun; SyncBN in the config becomes BN on CPU."""
     env = dict(env, PORT=str(29500 + os.getpid() % 1000))

@@ -5,23 +5,14 @@ are logged and written to the work directory. Checkpoints are loaded with
 torch.load(weights_only=True): files holding arbitrary pickled objects are refused.
 Distributed testing: tools/dist_test.sh CONFIG CHECKPOINT NPROC [args].
 """
-import argparse
-import os
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
+from common_args import parse_tool_args
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', help='config file (mmdet, mmseg or mmpose; default_scope tells)')
+def add_test_arguments(parser):
     parser.add_argument('checkpoint', help='checkpoint file (local path or http(s) URL)')
-    parser.add_argument(
-        '--work-dir',
-        help='directory for the log and metrics; default: work_dir of the config, else '
-        './work_dirs/<config file name without extension>')
     parser.add_argument(
         '--out',
         help='keep the predictions: mmdet and mmpose dump them into this pickle file (.pkl), '
@@ -30,27 +21,11 @@ def parse_args():
         '--show-dir',
         help='draw every test image with its predictions into this directory (the toolbox\'s '
         'visualization hook; mmseg writes under SHOW_DIR/vis_data/vis_image)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        metavar='KEY=VALUE',
-        help='override config entries, e.g. test_dataloader.batch_size=2; lists as '
-        'key="[a,b]" or key=a,b, nested lists/tuples as key="[(a,b),(c,d)]" (quotes needed, '
-        'no spaces)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher: none (one process) or the launcher that started the processes of a '
-        'distributed run (pytorch = torchrun, used by tools/dist_test.sh). Without CUDA, only '
-        'pytorch is supported; it then uses the gloo backend')
-    parser.add_argument(
-        '--local-rank', '--local_rank', type=int, default=0,
-        help='set by torch.distributed.launch (torchrun uses the LOCAL_RANK variable instead)')
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+
+
+def parse_args():
+    return parse_tool_args('test', __doc__, 'the log and metrics', 'test_dataloader.batch_size=2',
+                           add_test_arguments)
 
 
 def main():

@@ -4,21 +4,12 @@ The config's default_scope (mmdet / mmseg / mmpose) says which toolbox it belong
 backbones are registered for all three. Logs, the dumped config and checkpoints go to the work
 directory. Distributed training: tools/dist_train.sh CONFIG NPROC [args].
 """
-import argparse
-import os
 import sys
 
-from mmengine.config import DictAction
+from common_args import parse_tool_args
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', help='config file (mmdet, mmseg or mmpose; default_scope tells)')
-    parser.add_argument(
-        '--work-dir',
-        help='directory for logs and checkpoints; default: work_dir of the config, else '
-        './work_dirs/<config file name without extension>')
+def add_train_arguments(parser):
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -31,28 +22,12 @@ def parse_args():
         '--amp',
         action='store_true',
         help='automatic mixed precision (AmpOptimWrapper, dynamic loss scale); needs a GPU')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        metavar='KEY=VALUE',
-        help='override config entries, e.g. train_cfg.max_iters=100 '
-        'model.backbone.drop_path_rate=0.2; lists as key="[a,b]" or key=a,b, nested '
-        'lists/tuples as key="[(a,b),(c,d)]" (quotes needed, no spaces)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher: none (one process) or the launcher that started the processes of a '
-        'distributed run (pytorch = torchrun, used by tools/dist_train.sh). Without CUDA, only '
-        'pytorch is supported; it then uses the gloo backend')
-    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK instead.
-    parser.add_argument(
-        '--local-rank', '--local_rank', type=int, default=0,
-        help='set by torch.distributed.launch (torchrun uses the LOCAL_RANK variable instead)')
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+
+
+def parse_args():
+    return parse_tool_args(
+        'train', __doc__, 'logs and checkpoints',
+        'train_cfg.max_iters=100 model.backbone.drop_path_rate=0.2', add_train_arguments)
 
 
 def main():

@@ -1,10 +1,6 @@
-# FasterViT-0 SimpleBaseline (3 deconvolutions on the stride-32 stage), COCO keypoints, 256x192,
-# 210 epochs, batch 64 per GPU. No published FasterViT pose result; the recipe (mmpose's
-# SimpleBaseline recipe with AdamW) is explained in the base config.
-_base_ = ['../_base_/fastervit_simplebaseline_coco-256x192.py']
+# FasterViT-0 SimpleBaseline (3 deconvolutions on the stride-32 output), COCO keypoints, 256x192,
+# 210 epochs, batch 64 per GPU. No published FasterViT pose result.
+_base_ = ['../_base_/recipes/simplebaseline_coco-256x192.py', '../_base_/backbones/fastervit-0.py']
 
-model = dict(
-    backbone=dict(
-        arch='0',
-        drop_path_rate=0.2,
-        init_cfg=dict(checkpoint='checkpoints/fastervit-0_in1k.pth')))
+model = dict(backbone=_base_.backbone, head=dict(in_channels=_base_.backbone_channels[3]))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=_base_.backbone_no_decay))

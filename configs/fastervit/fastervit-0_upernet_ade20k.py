@@ -1,9 +1,7 @@
-# FasterViT-0 + UPerNet, ADE20K (150 classes), 512x512 crops, 160k iterations, batch 16 (8 x 2).
-# No published FasterViT-0 UPerNet result: the small-machine sibling of the -2/-3/-4 configs.
-_base_ = ['../_base_/fastervit_upernet_ade20k-512x512.py']
+# FasterViT-0 + UPerNet, ADE20K (150 classes), 512x512 crops, 160k iterations, batch 16 (8 x 2). No
+# published FasterViT-0 result: the small-machine sibling of the -2/-3/-4 configs.
+_base_ = ['../_base_/recipes/upernet_ade20k-512x512.py', '../_base_/backbones/fastervit-0.py']
 
-model = dict(
-    backbone=dict(
-        arch='0',
-        drop_path_rate=0.2,
-        init_cfg=dict(checkpoint='checkpoints/fastervit-0_in1k.pth')))
+model = dict(backbone=_base_.backbone, decode_head=dict(in_channels=_base_.backbone_channels),
+             auxiliary_head=dict(in_channels=_base_.backbone_channels[2]))  # stride 16
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=_base_.backbone_no_decay))

@@ -1,10 +1,7 @@
-# HRFormer-B + FPN + Cascade Mask R-CNN, COCO, multi-scale 3x schedule, batch 16 (8 GPUs x 2).
-# No published HRFormer detection result; the recipe is explained in the base config.
-_base_ = ['../_base_/hrformer_cascade-mask-rcnn_fpn_ms-3x_coco.py']
+# HRFormer-B + FPN + Cascade Mask R-CNN, COCO, multi-scale 3x schedule, batch 16 (8 x 2). No
+# published HRFormer detection result.
+_base_ = ['../_base_/recipes/cascade-mask-rcnn_fpn_ms-3x_coco.py',
+          '../_base_/backbones/hrformer-b.py']
 
-model = dict(
-    backbone=dict(
-        arch='b',
-        drop_path_rate=0.3,
-        init_cfg=dict(checkpoint='checkpoints/hrformer-b_in1k.pth')),
-    neck=dict(in_channels=[78, 156, 312, 624]))
+model = dict(backbone=_base_.backbone_det, neck=dict(in_channels=_base_.backbone_channels))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=_base_.backbone_no_decay))

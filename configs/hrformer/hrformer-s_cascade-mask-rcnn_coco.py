@@ -1,9 +1,7 @@
-# HRFormer-S + FPN + Cascade Mask R-CNN, COCO, multi-scale 3x schedule, batch 16 (8 GPUs x 2).
-# No published HRFormer detection result; the recipe is explained in the base config.
-_base_ = ['../_base_/hrformer_cascade-mask-rcnn_fpn_ms-3x_coco.py']
+# HRFormer-S + FPN + Cascade Mask R-CNN, COCO, multi-scale 3x schedule, batch 16 (8 x 2). No
+# published HRFormer detection result.
+_base_ = ['../_base_/recipes/cascade-mask-rcnn_fpn_ms-3x_coco.py',
+          '../_base_/backbones/hrformer-s.py']
 
-model = dict(
-    backbone=dict(
-        arch='s',
-        drop_path_rate=0.2,
-        init_cfg=dict(checkpoint='checkpoints/hrformer-s_in1k.pth')))
+model = dict(backbone=_base_.backbone_det, neck=dict(in_channels=_base_.backbone_channels))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=_base_.backbone_no_decay))

@@ -1,9 +1,8 @@
-# HRFormer-S + OCR, ADE20K (150 classes), 512x512 crops, 160k iterations, batch 8 (4 GPUs x 2).
-# Published (520x520, 150k): 44.0 mIoU single-scale (HRFormer README).
-_base_ = ['../_base_/hrformer_ocr_ade20k-512x512.py']
+# HRFormer-S + OCR, ADE20K (150 classes), 512x512 crops, 160k iterations, batch 8 (4 x 2). Published
+# (520x520, 150k): 44.0 mIoU single-scale (HRFormer README).
+_base_ = ['../_base_/recipes/ocr_ade20k-512x512.py', '../_base_/backbones/hrformer-s.py']
 
-model = dict(
-    backbone=dict(
-        arch='s',
-        drop_path_rate=0.2,
-        init_cfg=dict(checkpoint='checkpoints/hrformer-s_in1k.pth')))
+model = dict(backbone=_base_.backbone, decode_head=[dict(_base_.model.decode_head[0],
+    in_channels=_base_.backbone_channels, channels=sum(_base_.backbone_channels)),
+    dict(_base_.model.decode_head[1], in_channels=_base_.backbone_channels)])
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=_base_.backbone_no_decay))

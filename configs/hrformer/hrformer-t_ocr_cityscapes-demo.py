@@ -16,28 +16,26 @@
 # to 512x256 for evaluation); 150 iterations of batch 2 with lr 2e-3 (20x: training starts from
 # scratch) after a 20-iteration warm-up from 1e-3 x lr; one validation at the end. OHEM is kept,
 # but its min_kept (100000) exceeds the pixels of a demo batch, so it keeps every pixel here.
-_base_ = ['./hrformer-s_ocr_cityscapes.py']
+_base_ = ['../_base_/recipes/ocr_cityscapes-512x1024.py', '../_base_/backbones/hrformer-t.py']
 
 data_root = 'data/demo/cityscapes/'
 crop_size = (128, 256)
 scale = (256, 128)  # (w, h): half the demo images' 512x256, as (2048, 1024) is Cityscapes' size
 norm_cfg = dict(type='BN', requires_grad=True)
-branch_channels = [18, 36, 72, 144]  # HRFormer-T
 
 data_preprocessor = dict(size=crop_size)
 model = dict(
     data_preprocessor=data_preprocessor,
-    backbone=dict(
-        arch='t', drop_path_rate=0.0, norm_cfg=norm_cfg, init_cfg=None),
+    backbone=dict(_base_.backbone, drop_path_rate=0.0, norm_cfg=norm_cfg, init_cfg=None),
     decode_head=[
         dict(
             _base_.model.decode_head[0],
-            in_channels=branch_channels,
-            channels=sum(branch_channels),
+            in_channels=_base_.backbone_channels,
+            channels=sum(_base_.backbone_channels),
             norm_cfg=norm_cfg),
         dict(
             _base_.model.decode_head[1],
-            in_channels=branch_channels,
+            in_channels=_base_.backbone_channels,
             channels=128,
             ocr_channels=64,
             norm_cfg=norm_cfg),
@@ -72,16 +70,11 @@ test_dataloader = val_dataloader
 
 max_iters = 150
 warmup_iters = 20
-optim_wrapper = dict(optimizer=dict(lr=2e-3))
+optim_wrapper = dict(
+    optimizer=dict(lr=2e-3), paramwise_cfg=dict(custom_keys=_base_.backbone_no_decay))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup_iters),
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=1.0,
-        by_epoch=False,
-        begin=warmup_iters,
-        end=max_iters),
+    dict(_base_.param_scheduler[0], start_factor=1e-3, end=warmup_iters),
+    dict(_base_.param_scheduler[1], begin=warmup_iters, end=max_iters),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(

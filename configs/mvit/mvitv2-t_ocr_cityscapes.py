@@ -1,10 +1,8 @@
-# MViTv2-T + OCR, Cityscapes, 512x1024 crops, 80k iterations, batch 8 (4 GPUs x 2), hybrid
-# window attention. No published MViT Cityscapes result; the recipe (HRFormer's OCR recipe) is
-# explained in the base config.
-_base_ = ['../_base_/mvit_ocr_cityscapes-512x1024.py']
+# MViTv2-T + OCR, Cityscapes, 512x1024 crops, 80k iterations, batch 8 (4 x 2). No published MViT
+# Cityscapes result.
+_base_ = ['../_base_/recipes/ocr_cityscapes-512x1024.py', '../_base_/backbones/mvitv2-t.py']
 
-model = dict(
-    backbone=dict(
-        arch='t',
-        drop_path_rate=0.1,
-        init_cfg=dict(checkpoint='checkpoints/mvitv2-t_in1k.pth')))
+model = dict(backbone=_base_.backbone_ocr, decode_head=[dict(_base_.model.decode_head[0],
+    in_channels=_base_.backbone_channels, channels=sum(_base_.backbone_channels)),
+    dict(_base_.model.decode_head[1], in_channels=_base_.backbone_channels)])
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=_base_.backbone_no_decay))

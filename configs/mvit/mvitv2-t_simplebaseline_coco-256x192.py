@@ -1,10 +1,6 @@
-# MViTv2-T SimpleBaseline (3 deconvolutions on the stride-32 stage), COCO keypoints, 256x192,
-# 210 epochs, batch 64 per GPU. No published MViT pose result; the recipe (mmpose's SimpleBaseline
-# recipe with AdamW) is explained in the base config.
-_base_ = ['../_base_/mvit_simplebaseline_coco-256x192.py']
+# MViTv2-T SimpleBaseline (3 deconvolutions on the stride-32 output), COCO keypoints, 256x192, 210
+# epochs, batch 64 per GPU. No published MViT pose result.
+_base_ = ['../_base_/recipes/simplebaseline_coco-256x192.py', '../_base_/backbones/mvitv2-t.py']
 
-model = dict(
-    backbone=dict(
-        arch='t',
-        drop_path_rate=0.1,
-        init_cfg=dict(checkpoint='checkpoints/mvitv2-t_in1k.pth')))
+model = dict(backbone=_base_.backbone, head=dict(in_channels=_base_.backbone_channels[3]))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=_base_.backbone_no_decay))

@@ -64,8 +64,6 @@ input size; needs matplotlib).
 """
 import argparse
 import ast
-import copy
-import importlib
 import importlib.util
 import json
 import math
@@ -76,20 +74,14 @@ import re
 import statistics
 import sys
 import time
-import warnings
 from contextlib import contextmanager, nullcontext
 
 import torch
 import torch.nn as nn
 
-FAMILIES = {'hrformer': 'HRFormer', 'fastervit': 'FasterViT', 'mvit': 'MViT', 'psvit': 'PSViT'}
-DEFAULT_ARCHS = {'hrformer': 't', 'fastervit': '0', 'mvit': 't', 'psvit': 't'}
-REFERENCES = {
-    'fastervit': 'official FasterViT (fastervit package)',
-    'hrformer': "mmpose's HRFormer",
-    'mvit': "timm's MViTv2",
-}
-TIMM_MVIT = {'t': 'mvitv2_tiny', 's': 'mvitv2_small', 'b': 'mvitv2_base', 'l': 'mvitv2_large'}
+from mmvitx.models.backbones import BACKBONES
+from mmvitx.testing.references import ReferenceUnavailable, quiet_imports, reference_builder
+
 MODES = ('infer', 'train')
 
 
@@ -128,8 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog='benchmark.py', description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('family', nargs='?',
-                        help=f'backbone family: {", ".join(FAMILIES)} (or give --config)')
-    parser.add_argument('--arch', help='preset of the family (default: its smallest) or a Python '
+                        help=f'backbone family: {", ".join(BACKBONES)} (or give --config)')
+    parser.add_argument('--arch', help='preset of the family (default: the first of its arch_zoo, '
+                        'its smallest) or a Python '
                         'dict literal of hyperparameters')
     parser.add_argument('--model-args', nargs='+', metavar='KEY=VALUE',
                         help='extra backbone constructor arguments (values as Python literals); '
@@ -171,14 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_args(args) -> None:
     if (args.family is None) == (args.config is None):
-        raise BenchmarkError('give a backbone family (one of: ' + ', '.join(FAMILIES) + ') or '
+        raise BenchmarkError('give a backbone family (one of: ' + ', '.join(BACKBONES) + ') or '
                              '--config CONFIG' + (', not both' if args.config else ''))
     if args.family is not None:
         args.family = args.family.lower()
-        if args.family not in FAMILIES:
-            raise BenchmarkError(f'unknown family {args.family!r}; valid: {", ".join(FAMILIES)}')
+        if args.family not in BACKBONES:
+            raise BenchmarkError(f'unknown family {args.family!r}; valid: {", ".join(BACKBONES)}')
         if args.arch is None:
-            args.arch = DEFAULT_ARCHS[args.family]
+            args.arch = next(iter(BACKBONES[args.family].arch_zoo))
         args.arch = resolve_arch_arg(args.family, args.arch)
     else:
         if not osp.isfile(args.config):
@@ -222,7 +215,7 @@ def check_args(args) -> None:
 
 def resolve_arch_arg(family: str, arch: str):
     """A preset name (checked against the family's presets) or a dict literal."""
-    module = importlib.import_module(f'mmvitx.models.backbones.{family}')
+    cls = BACKBONES[family]
     if arch.lstrip().startswith('{'):
         try:
             value = ast.literal_eval(arch)
@@ -233,23 +226,22 @@ def resolve_arch_arg(family: str, arch: str):
         return value
     from mmvitx.models.backbones.base import preset_name
     try:
-        return preset_name(FAMILIES[family], arch, module.arch_zoo, module.arch_aliases)
+        return preset_name(cls.__name__, arch, cls.arch_zoo, cls.arch_aliases)
     except KeyError as error:
         raise BenchmarkError(error.args[0]) from None
 
 
 def arch_label(family: str, arch) -> str:
-    return f'{FAMILIES[family]}-{arch if isinstance(arch, str) else "custom"}'
+    return f'{BACKBONES[family].__name__}-{arch if isinstance(arch, str) else "custom"}'
 
 
 # ----------------------------------------------------------------------------- models
 def build_backbone(family: str, arch, **kwargs) -> nn.Module:
-    import mmvitx.models.backbones as backbones
-    cls = getattr(backbones, FAMILIES[family])
+    cls = BACKBONES[family]
     try:
         return cls(arch=arch, **kwargs)
     except (KeyError, ValueError, TypeError) as error:
-        raise BenchmarkError(f'cannot build {FAMILIES[family]}(arch={arch!r}, '
+        raise BenchmarkError(f'cannot build {cls.__name__}(arch={arch!r}, '
                              f'{", ".join(f"{k}={v!r}" for k, v in kwargs.items())}): '
                              f'{error}') from None
 
@@ -346,7 +338,6 @@ def build_config_model(config: str, part: str) -> tuple[nn.Module, str]:
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
 
-    import mmvitx  # noqa: F401  (registers the backbones, also if the config does not import it)
     from mmvitx.utils.toolbox import _replace_sync_bn
     cfg = Config.fromfile(config)
     scope = cfg.get('default_scope', 'mmengine')
@@ -375,198 +366,8 @@ def flatten_tensors(value) -> list[torch.Tensor]:
     return []
 
 
-def randomize_(model: nn.Module, seed: int) -> None:
-    """Random weights and BN statistics (non-trivial activations, so that a wrong weight mapping
-    cannot go unnoticed). Resolution-dependent buffers of the official FasterViT are left alone."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            if not tensor.is_floating_point() or 'relative' in name:
-                continue
-            leaf = name.split('.')[-1]
-            noise = torch.empty(tensor.shape)
-            if leaf == 'running_var':
-                noise.uniform_(0.5, 1.5, generator=generator)
-                tensor.copy_(noise)
-            elif leaf in ('running_mean', 'bias'):
-                tensor.copy_(noise.normal_(0, 0.1, generator=generator))
-            elif leaf.startswith('gamma'):  # official FasterViT layer scale (init 1e-5)
-                tensor.copy_(noise.normal_(0, 0.5, generator=generator))
-            else:
-                tensor.add_(noise.normal_(0, 0.02, generator=generator))
-
-
-def load_converted(family: str, model: nn.Module, reference_state: dict) -> None:
-    """Load the reference's weights into the mmvitx model through mmvitx's converter."""
-    from mmvitx.models.pretrained import get_converter
-    converted = get_converter(family)(reference_state)
-    result = model.load_state_dict(converted, strict=False)
-    missing = [k for k in result.missing_keys if not k.startswith('out_norms.')]
-    if result.unexpected_keys or missing:
-        raise BenchmarkError(
-            f'the {family} converter does not map the reference weights onto the mmvitx model: '
-            f'unexpected {result.unexpected_keys[:5]}, missing {missing[:5]}')
-
-
-@contextmanager
-def quiet_imports():
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        yield
-
-
-def import_reference(module: str, package: str, family: str):
-    try:
-        with quiet_imports():
-            return importlib.import_module(module)
-    except ImportError as error:
-        raise BenchmarkError(
-            f'--compare for {family} needs the {package} package ({error}); it is a benchmark-only '
-            f'dependency, install it with `pip install {package}`') from None
-
-
-class FasterViTReference(nn.Module):
-    """The official FasterViT's stage outputs (before each downsample) through copies of the
-    mmvitx model's output norms: the same computation as mmvitx's backbone."""
-
-    def __init__(self, official: nn.Module, out_norms: nn.ModuleDict, out_indices):
-        super().__init__()
-        official.norm = nn.Identity()  # the classifier's norm and head are not used
-        official.head = nn.Identity()
-        self.official = official
-        self.out_norms = copy.deepcopy(out_norms)
-        self.out_indices = tuple(out_indices)
-        self._stage_outputs = []
-        for level in official.levels:
-            if level.downsample is not None:
-                level.downsample.register_forward_pre_hook(self._capture)
-
-    def _capture(self, module, args):
-        self._stage_outputs.append(args[0])
-
-    def forward(self, x):
-        self._stage_outputs = []
-        x = self.official.patch_embed(x)
-        for level in self.official.levels:
-            x = level(x)
-        outs = [*self._stage_outputs, x]
-        self._stage_outputs = []
-        return tuple(self.out_norms[str(i)](outs[i]) for i in self.out_indices)
-
-
-class MMPoseHRFormerReference(nn.Module):
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return tuple(self.model(x))
-
-
-class TimmMViTReference(nn.Module):
-    """timm's MViTv2 stage outputs (NCHW) through copies of the mmvitx model's output norms."""
-
-    def __init__(self, model: nn.Module, out_norms: nn.ModuleDict, out_indices):
-        super().__init__()
-        model.norm = nn.Identity()  # the classifier's norm is not used
-        self.model = model
-        self.out_norms = copy.deepcopy(out_norms)
-        self.out_indices = tuple(out_indices)
-
-    def forward(self, x):
-        feats = self.model.forward_intermediates(x, intermediates_only=True)
-        return tuple(self.out_norms[str(i)](feats[i]).contiguous() for i in self.out_indices)
-
-
-def build_fastervit_pair(arch, size, seed, **model_kwargs):
-    from mmvitx.models.backbones.fastervit import FasterViT
-    official = import_reference('fastervit.models.faster_vit', 'fastervit', 'fastervit')
-    resolved = FasterViT._resolve_arch(arch)
-    height, width = size
-    windows = resolved['window_sizes']
-    if height != width or height % 32 or any(
-            (height >> (i + 2)) % windows[i] for i in (2, 3)):
-        raise BenchmarkError(
-            f'--compare fastervit at {height}x{width}: the official FasterViT takes square inputs '
-            f'whose stride-16 and stride-32 maps are multiples of its windows {windows[2:]} (for '
-            f'windows of 7: multiples of 224); choose such an --img-size, or an --arch dict with '
-            f'other window_sizes')
-    for i in (2, 3):
-        if resolved['carrier_tokens'][i] and (height >> (i + 2)) // windows[i] <= 1:
-            raise BenchmarkError(
-                f'--compare fastervit at {height}x{width}: the stride-{4 << i} map holds a single '
-                f'window, where the official FasterViT drops its carrier tokens and mmvitx keeps '
-                f'them; choose a larger --img-size or smaller window_sizes')
-    with quiet_imports():
-        reference = official.FasterViT(
-            dim=resolved['embed_dims'], in_dim=resolved['stem_dims'],
-            depths=list(resolved['depths']), window_size=list(windows),
-            ct_size=resolved['ct_size'], mlp_ratio=resolved['mlp_ratio'],
-            num_heads=list(resolved['num_heads']), resolution=height, drop_path_rate=0.,
-            num_classes=0, layer_scale=resolved['layer_scale'], layer_scale_conv=None,
-            hat=list(resolved['carrier_tokens']), do_propagation=resolved['propagation'])
-    randomize_(reference, seed)
-    # The official model fixes its resolution at construction; mmvitx's position terms match it
-    # with pretrain_img_size = the input size (no effect on the amount of computation).
-    model = FasterViT(dict(resolved, pretrain_img_size=height), **model_kwargs)
-    load_converted('fastervit', model, reference.state_dict())
-    wrapper = FasterViTReference(reference, model.out_norms, model.out_indices)
-    return model, wrapper, 'fastervit (official)'
-
-
-def build_hrformer_pair(arch, size, seed, **model_kwargs):
-    from mmvitx.models.backbones.hrformer import HRFormer
-    module = import_reference('mmpose.models.backbones', 'mmpose', 'hrformer')
-    model = HRFormer(arch, **model_kwargs)
-    resolved = model.arch
-    windows = resolved['window_size']
-    windows = (windows, ) * 4 if isinstance(windows, int) else tuple(windows)
-    extra = dict(drop_path_rate=0., stage1=dict(
-        num_modules=1, num_branches=1, block='BOTTLENECK',
-        num_blocks=(resolved['num_blocks'] * resolved['num_modules'][0], ), num_channels=(64, )))
-    for stage in (2, 3, 4):
-        extra[f'stage{stage}'] = dict(
-            num_modules=resolved['num_modules'][stage - 1], num_branches=stage,
-            block='HRFORMERBLOCK', num_blocks=(resolved['num_blocks'], ) * stage,
-            num_channels=tuple(resolved['channels'][:stage]),
-            num_heads=tuple(resolved['num_heads'][:stage]), window_sizes=windows[:stage],
-            mlp_ratios=(resolved['mlp_ratio'], ) * stage)
-    extra['stage4']['multiscale_output'] = True
-    with quiet_imports():
-        reference = module.HRFormer(extra)
-    randomize_(reference, seed)
-    load_converted('hrformer', model, reference.state_dict())
-    return model, MMPoseHRFormerReference(reference), 'mmpose HRFormer'
-
-
-def build_mvit_pair(arch, size, seed, **model_kwargs):
-    from mmvitx.models.backbones.mvit import MViT
-    timm = import_reference('timm', 'timm', 'mvit')
-    resolved = MViT._resolve_arch(arch)
-    name = next((TIMM_MVIT[k] for k in TIMM_MVIT if MViT._resolve_arch(k) == resolved), None)
-    if name is None:
-        raise BenchmarkError(
-            f'--compare mvit: timm implements MViTv2 {", ".join(TIMM_MVIT)} (as '
-            f'{", ".join(TIMM_MVIT.values())}); arch {arch!r} has no timm counterpart (MViT v1 '
-            f'and timm\'s class-token MViTv2-H differ from mmvitx\'s models)')
-    height, width = size
-    if height != width:
-        raise BenchmarkError(f'--compare mvit at {height}x{width}: timm\'s MViTv2 takes square '
-                             f'inputs (its relative-position tables are built for one size)')
-    with quiet_imports():
-        reference = timm.create_model(name, img_size=(height, width), num_classes=0)
-    randomize_(reference, seed)
-    # timm sizes its relative-position tables for the input; mmvitx for pretrain_img_size.
-    model = MViT(arch, pretrain_img_size=height, **model_kwargs)
-    load_converted('mvit', model, reference.state_dict())  # timm's layout, converted
-    return model, TimmMViTReference(reference, model.out_norms, model.out_indices), \
-        f'timm {name}'
-
-
 # Backbone options that change how mmvitx computes, not what: allowed with --compare.
 COMPARE_MODEL_ARGS = {'with_cp'}
-PAIR_BUILDERS = {'fastervit': build_fastervit_pair, 'hrformer': build_hrformer_pair,
-                 'mvit': build_mvit_pair}
 
 
 def check_outputs(model, reference, inputs, device) -> dict:
@@ -898,10 +699,11 @@ def benchmark(args) -> dict:
         amp_dtype = getattr(torch, args.amp_dtype or ('float16' if device.type == 'cuda'
                                                       else 'bfloat16'))
     model_kwargs = parse_model_args(args.model_args)
-    if args.compare and args.family not in PAIR_BUILDERS:
-        raise BenchmarkError(f'--compare: {FAMILIES[args.family]} has no reference implementation '
-                             '(PSViT publishes neither code nor weights); references exist for '
-                             + ', '.join(f'{f} ({d})' for f, d in REFERENCES.items()))
+    build_pair = reference_builder(BACKBONES[args.family]) if args.compare else None
+    if args.compare and build_pair is None:
+        raise BenchmarkError(
+            f'--compare: {BACKBONES[args.family].__name__} has no reference implementation; '
+            f'references exist for {", ".join(f for f, c in BACKBONES.items() if c.reference)}')
     log(f'torch {torch.__version__}, device {device}, {torch.get_num_threads()} threads'
         f'{f", AMP {amp_dtype}" if amp_dtype else ""}')
 
@@ -924,11 +726,14 @@ def benchmark(args) -> dict:
         reference = None
         if args.compare:
             size = sizes[0]
-            log(f'building {name} and {REFERENCES[args.family]} for {size[0]}x{size[1]}, '
-                'converting the reference weights')
+            log(f'building {name} and its reference for {size[0]}x{size[1]}, converting the '
+                'reference weights')
             torch.manual_seed(args.seed)
-            model, reference, ref_name = PAIR_BUILDERS[args.family](args.arch, size, args.seed,
-                                                                    **model_kwargs)
+            try:
+                model, reference, ref_name = build_pair(args.arch, size, args.seed,
+                                                        **model_kwargs)
+            except ReferenceUnavailable as error:
+                raise BenchmarkError(f'--compare {args.family}: {error}') from None
             reference.to(device)
         model.to(device)
         entries = []

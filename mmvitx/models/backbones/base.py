@@ -1,12 +1,25 @@
-"""What every mmvitx backbone shares: arch presets (mmpretrain's ``arch_zoo`` habit) and argument
-checks, mmdet/mmpretrain-style freezing, ``norm_eval`` and pretrained loading through the family's
-checkpoint converter."""
+"""The backbone contract and what every mmvitx backbone shares: arch presets (mmpretrain's
+``arch_zoo`` habit) and argument checks, mmdet/mmpretrain-style freezing, ``norm_eval`` and
+pretrained loading through the family's checkpoint converter.
+
+A family declares its contract once, as class attributes of its :class:`DenseBackbone` subclass
+(see :class:`DenseBackbone` and ``docs/adding_a_backbone.md``), and registers with
+:func:`register_backbone`; the test suite, ``tools/convert_checkpoint.py`` and
+``tools/analysis/benchmark.py`` read the contract from :data:`BACKBONES` and need no table of
+their own.
+"""
+import math
+
 import torch.nn as nn
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import constant_init, trunc_normal_, trunc_normal_init
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..pretrained import load_pretrained
+from ...registry import register_model
+from ..pretrained import get_converter, load_pretrained
+
+# family name -> backbone class, in registration order (see register_backbone)
+BACKBONES: dict[str, type['DenseBackbone']] = {}
 
 
 def preset_name(family: str, arch: str, arch_zoo: dict, arch_aliases: dict) -> str:
@@ -65,13 +78,79 @@ def check_outputs_and_freezing(out_indices, frozen_stages: int, unit: str = 'sta
 
 
 class DenseBackbone(BaseModule):
-    """Base of the backbones. Subclasses set ``pretrained_family`` (the converter to load
-    ``init_cfg=dict(type='Pretrained', checkpoint=PATH)`` through), ``frozen_stages`` and
-    ``norm_eval``, implement ``_init_layers`` (the paper's initialisation) and ``_frozen_modules``
-    (what ``frozen_stages`` freezes: modules, or backbone-level parameters such as a class token),
-    and call ``_freeze_stages()`` at the end of ``__init__``."""
+    """Base of the backbones, and the contract every family declares once.
 
-    pretrained_family: str
+    Class attributes (the contract):
+
+    - ``family``: the short name (``'fastervit'``): the converter's key, the name the converter
+      CLI and the benchmark take, the config folder.
+    - ``arch_zoo`` (preset name -> hyperparameters), ``arch_aliases`` (other names -> preset),
+      ``default_arch`` (the ``arch`` argument's default), ``arch_required`` (the keys a custom
+      arch dict must have) and ``arch_defaults`` (the keys it may override).
+    - ``level_strides``: the stride of each output level that ``out_indices`` indexes;
+      ``num_stages``: the largest ``frozen_stages`` (which freezes the stem at 0, then stages).
+    - ``no_weight_decay_keys``: substrings of the parameter names exempt from weight decay besides
+      the normalization layers (position tables and embeddings, class tokens, layer scales): the
+      configs' ``paramwise_cfg.custom_keys`` (timm's ``no_weight_decay`` habit).
+    - ``variants``: constructor options that change the architecture beyond the presets (window
+      attention, another token pooling); the generic tests build each one too.
+    - ``reference``: ``'module:function'`` building the family's reference implementation with the
+      same weights (``mmvitx.testing.references``), or None where there is none.
+
+    A built instance has ``out_indices``, ``num_features`` (the channels of every level), and
+    from them ``out_channels`` and ``out_strides`` (of the requested outputs) and
+    ``out_sizes(height, width)``.
+
+    Subclasses also set ``frozen_stages`` and ``norm_eval``, implement ``_init_layers`` (the
+    paper's initialisation) and ``_frozen_modules`` (what ``frozen_stages`` freezes: modules, or
+    backbone-level parameters such as a class token), may add checks in ``_check_arch``, and call
+    ``_freeze_stages()`` at the end of ``__init__``.
+    """
+
+    family: str
+    arch_zoo: dict[str, dict]
+    arch_aliases: dict[str, str] = {}
+    default_arch: str
+    arch_required: frozenset = frozenset()
+    arch_defaults: dict = {}
+    level_strides: tuple[int, ...] = (4, 8, 16, 32)
+    num_stages: int = 4
+    no_weight_decay_keys: tuple[str, ...] = ()
+    variants: tuple[dict, ...] = ()
+    reference: str | None = None
+
+    out_indices: tuple[int, ...]
+    num_features: tuple[int, ...]
+
+    @classmethod
+    def resolve_arch(cls, arch: str | dict) -> dict:
+        """A preset name (or alias, any case) or a dict of hyperparameters -> the full arch dict;
+        errors list the valid names and keys."""
+        resolved = resolve_arch(cls.__name__, arch, cls.arch_zoo, cls.arch_aliases,
+                                set(cls.arch_required), cls.arch_defaults)
+        cls._check_arch(resolved)
+        return resolved
+
+    @classmethod
+    def _check_arch(cls, arch: dict) -> None:
+        """Family-specific checks of a resolved arch (raise ``ValueError``)."""
+
+    @classmethod
+    def converter(cls):
+        """The family's checkpoint converter (``fn(state_dict) -> state_dict``)."""
+        return get_converter(cls.family)
+
+    @property
+    def out_channels(self) -> tuple[int, ...]:
+        return tuple(self.num_features[i] for i in self.out_indices)
+
+    @property
+    def out_strides(self) -> tuple[int, ...]:
+        return tuple(self.level_strides[i] for i in self.out_indices)
+
+    def out_sizes(self, height: int, width: int) -> list[tuple[int, int]]:
+        """The (H, W) of each output for an input of ``height`` x ``width``."""
+        return [(math.ceil(height / s), math.ceil(width / s)) for s in self.out_strides]
 
     def _init_layers(self):
         raise NotImplementedError
@@ -82,7 +161,7 @@ class DenseBackbone(BaseModule):
     def init_weights(self):
         self._init_layers()
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
-            load_pretrained(self, self.init_cfg['checkpoint'], self.pretrained_family)
+            load_pretrained(self, self.init_cfg['checkpoint'], self.family)
         elif self.init_cfg is not None:
             super().init_weights()
         self._is_init = True
@@ -104,3 +183,19 @@ class DenseBackbone(BaseModule):
                 if isinstance(module, _BatchNorm):
                     module.eval()
         return self
+
+
+def register_backbone(cls: type[DenseBackbone]) -> type[DenseBackbone]:
+    """Class decorator: checks that ``cls`` declares the contract of :class:`DenseBackbone` and
+    registers it in MMEngine's ``MODELS`` (root and ``mmvitx`` scopes) and in :data:`BACKBONES`."""
+    missing = [name for name in ('family', 'arch_zoo', 'default_arch') if not hasattr(cls, name)]
+    if missing:
+        raise TypeError(f'{cls.__name__} does not declare {missing} (see DenseBackbone)')
+    if cls.default_arch not in cls.arch_zoo:
+        raise TypeError(f'{cls.__name__}.default_arch {cls.default_arch!r} is not in its arch_zoo '
+                        f'{list(cls.arch_zoo)}')
+    if cls.family in BACKBONES and BACKBONES[cls.family] is not cls:
+        raise TypeError(f'family {cls.family!r} is registered already by '
+                        f'{BACKBONES[cls.family].__name__}')
+    BACKBONES[cls.family] = cls
+    return register_model(cls)

@@ -6,9 +6,10 @@ split into windows; a few carrier tokens per window, pooled from the map, first 
 other across the whole image and are then prepended to their window's tokens for local
 attention, so every window sees a summary of all others at the cost of windowed attention.
 
-Written from the paper and the mmvitx specification. Carrier tokens and windows follow the actual
-feature size at every forward (the map is padded to window multiples and cropped back), so one
-model serves any input size; nothing resolution-dependent is stored in the checkpoint.
+Written from the paper; layer details follow the official release (NVlabs/FasterViT,
+``fastervit/models/faster_vit.py``), whose weights load. Carrier tokens and windows follow the
+actual feature size at every forward (the map is padded to window multiples and cropped back), so
+one model serves any input size; nothing resolution-dependent is stored in the checkpoint.
 """
 import re
 from collections import OrderedDict
@@ -20,14 +21,12 @@ import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 
-from ...registry import register_model
 from ..layers import (ContinuousBiasWindowAttention, ConvModuleChain, FoldedConvModule,
                       GridPositionEmbedding, LayerNorm2d, LayerScale, LinearFFN,
-                      batch_norm_act, crop_padding, pad_to_window_multiple, window_merge,
-                      window_partition)
+                      batch_norm_act, window_merge, window_partition, windowed)
 from ..pretrained import register_converter
 from .base import (DenseBackbone, check_outputs_and_freezing, init_transformer_weights,
-                   resolve_arch)
+                   register_backbone)
 
 # Stage-1 channels (doubled per stage), stem channels, blocks per stage, heads of the attention
 # stages (the first two entries are unused: those stages are convolutional), window per stage,
@@ -235,21 +234,22 @@ class HATStage(nn.Module):
                      propagate=propagation and k == depth - 1, **block_kwargs)
             for k in range(depth))
 
+    def _run_blocks(self, windows, carriers):
+        for block in self.blocks:
+            windows, carriers = block(windows, carriers)
+        return windows
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         window = (self.window_size, self.window_size)
         height, width = x.shape[-2:]
         num_windows = (-(-height // self.window_size), -(-width // self.window_size))
         carriers = self.carrier_init(x, num_windows) if self.carrier_init is not None else None
-        x, padding = pad_to_window_multiple(x.permute(0, 2, 3, 1), window)
-        padded_hw = x.shape[1:3]
-        windows = window_partition(x, window)
-        for block in self.blocks:
-            windows, carriers = block(windows, carriers)
-        x = crop_padding(window_merge(windows, window, *padded_hw), padding)
+        x = windowed(lambda windows: self._run_blocks(windows, carriers), x.permute(0, 2, 3, 1),
+                     window)
         return x.permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
 
 
-@register_model
+@register_backbone
 class FasterViT(DenseBackbone):
     """FasterViT backbone (`arXiv 2306.06189 <https://arxiv.org/abs/2306.06189>`_).
 
@@ -276,10 +276,18 @@ class FasterViT(DenseBackbone):
             or mmvitx layout, converted on load); otherwise the paper's initialisation.
     """
 
-    pretrained_family = 'fastervit'
+    family = 'fastervit'
+    arch_zoo = arch_zoo
+    arch_aliases = arch_aliases
+    default_arch = '0'
+    arch_required = frozenset({'embed_dims', 'stem_dims', 'depths', 'num_heads'})
+    arch_defaults = arch_defaults
+    # position MLPs of the HAT blocks (continuous bias, window and carrier-token terms); layer scales
+    no_weight_decay_keys = ('.cpb.', '.window_pos.', '.ct_pos.', 'ls1.weight', 'ls2.weight')
+    reference = 'mmvitx.testing.references:build_fastervit_pair'
 
     def __init__(self,
-                 arch: str | dict = '0',
+                 arch: str | dict = default_arch,
                  in_channels: int = 3,
                  out_indices: tuple[int, ...] = (0, 1, 2, 3),
                  drop_path_rate: float = 0.,
@@ -292,14 +300,13 @@ class FasterViT(DenseBackbone):
                  out_norm_cfg: dict = dict(type='LN2d', eps=1e-6),
                  init_cfg: dict | None = None):
         super().__init__(init_cfg=init_cfg)
-        self.arch = self._resolve_arch(arch)
+        self.arch = self.resolve_arch(arch)
         out_indices = check_outputs_and_freezing(out_indices, frozen_stages, num=NUM_STAGES)
         self.out_indices = out_indices
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         dims = [self.arch['embed_dims'] * 2**i for i in range(NUM_STAGES)]
-        self.num_features = dims
-        self.out_channels = tuple(dims[i] for i in out_indices)
+        self.num_features = tuple(dims)
 
         stem_dims = self.arch['stem_dims']
         stem_norm = {'eps': 1e-4, **norm_cfg}
@@ -330,15 +337,12 @@ class FasterViT(DenseBackbone):
             {str(i): build_norm_layer(out_norm_cfg, dims[i])[1] for i in out_indices})
         self._freeze_stages()
 
-    @staticmethod
-    def _resolve_arch(arch):
-        arch = resolve_arch('FasterViT', arch, arch_zoo, arch_aliases,
-                            {'embed_dims', 'stem_dims', 'depths', 'num_heads'}, arch_defaults)
+    @classmethod
+    def _check_arch(cls, arch):
         for key in ('depths', 'num_heads', 'window_sizes', 'carrier_tokens'):
             if len(arch[key]) != NUM_STAGES:
                 raise ValueError(f'FasterViT arch {key!r} needs {NUM_STAGES} entries, '
                                  f'got {arch[key]}')
-        return arch
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         # Channels-last throughout: oneDNN's convolutions are faster on it, and the (B, H, W, C)

@@ -16,12 +16,11 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import constant_init, kaiming_init, trunc_normal_init
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ...registry import register_model
 from ..layers import (ConvModuleChain, DepthwiseConvFFN, FoldedConvModule,
-                      FoldedDepthwiseSeparableConvModule, LocalWindowSelfAttention,
-                      run_conv_chain)
+                      FoldedDepthwiseSeparableConvModule, LocalWindowSelfAttention, inplace_add,
+                      inplace_relu, run_conv_chain)
 from ..pretrained import register_converter
-from .base import DenseBackbone, check_outputs_and_freezing, resolve_arch
+from .base import DenseBackbone, check_outputs_and_freezing, register_backbone
 
 # Per-branch channels and heads of stages 2-4 (branch k exists from stage k+1 on), and modules per
 # stage 1-4. Every module runs `num_blocks` blocks per branch; stage 1 is `num_blocks` bottlenecks.
@@ -55,10 +54,8 @@ class Bottleneck(nn.Module):
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
         out = run_conv_chain(x, (self.conv1, self.conv2, self.conv3))
-        # In place on fresh outputs, which their backward does not need: every large new buffer
-        # costs page faults on first touch, more than the addition itself.
-        out += identity
-        return out.relu_()
+        # In place on fresh outputs, which their backward does not need.
+        return inplace_relu(inplace_add(out, identity))
 
 
 class HRFormerBlock(nn.Module):
@@ -81,10 +78,9 @@ class HRFormerBlock(nn.Module):
         # Residual sums in place on the branches' fresh outputs (see Bottleneck.forward).
         x = x.permute(0, 2, 3, 1)
         attn_out = self.drop_path(self.attn(self.norm1(x)))
-        attn_out += x
+        attn_out = inplace_add(attn_out, x)
         ffn_out = self.drop_path(self.ffn(self.norm2(attn_out).permute(0, 3, 1, 2)))
-        ffn_out += attn_out.permute(0, 3, 1, 2)
-        return ffn_out
+        return inplace_add(ffn_out, attn_out.permute(0, 3, 1, 2))
 
     def forward(self, x):
         if self.with_cp and x.requires_grad:
@@ -148,12 +144,12 @@ class HRFormerModule(nn.Module):
                 if src > dst:
                     contribution = F.interpolate(contribution, size=feats[dst].shape[-2:],
                                                  **self.upsample_cfg)
-                fused = contribution if fused is None else fused.add_(contribution)
-            outputs[dst] = fused.add_(feats[dst]).relu_()
+                fused = contribution if fused is None else inplace_add(fused, contribution)
+            outputs[dst] = inplace_relu(inplace_add(fused, feats[dst]))
         return outputs
 
 
-@register_model
+@register_backbone
 class HRFormer(DenseBackbone):
     """HRFormer backbone (`arXiv 2110.09408 <https://arxiv.org/abs/2110.09408>`_).
 
@@ -177,10 +173,17 @@ class HRFormer(DenseBackbone):
             mmpose or mmvitx layout, converted on load); otherwise the paper's initialisation.
     """
 
-    pretrained_family = 'hrformer'
+    family = 'hrformer'
+    arch_zoo = arch_zoo
+    arch_aliases = arch_aliases
+    default_arch = 's'
+    arch_required = frozenset({'channels', 'num_heads', 'num_modules'})
+    arch_defaults = arch_defaults
+    no_weight_decay_keys = ('relative_position_bias_table', )
+    reference = 'mmvitx.testing.references:build_hrformer_pair'
 
     def __init__(self,
-                 arch: str | dict = 's',
+                 arch: str | dict = default_arch,
                  in_channels: int = 3,
                  out_indices: tuple[int, ...] = (0, 1, 2, 3),
                  drop_path_rate: float = 0.,
@@ -192,12 +195,11 @@ class HRFormer(DenseBackbone):
                  upsample_cfg: dict = dict(mode='bilinear', align_corners=False),
                  init_cfg: dict | None = None):
         super().__init__(init_cfg=init_cfg)
-        self.arch = resolve_arch('HRFormer', arch, arch_zoo, arch_aliases,
-                                 {'channels', 'num_heads', 'num_modules'}, arch_defaults)
+        self.arch = self.resolve_arch(arch)
         channels = self.arch['channels']
         out_indices = check_outputs_and_freezing(out_indices, frozen_stages, unit='branch')
         self.out_indices = out_indices
-        self.out_channels = tuple(channels[i] for i in out_indices)
+        self.num_features = tuple(channels)
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
 
@@ -219,7 +221,7 @@ class HRFormer(DenseBackbone):
 
         # Stochastic depth grows over the depth of one branch; the branches of a module share it.
         depths = [num_blocks * n for n in num_modules[1:]]
-        rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        rates = torch.linspace(0, drop_path_rate, sum(depths), device='cpu').tolist()
 
         self.transitions = nn.ModuleList()
         self.stages = nn.ModuleList([stage1])

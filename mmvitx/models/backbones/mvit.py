@@ -8,8 +8,9 @@ and an absolute position embedding. For dense prediction, MViTv2's hybrid window
 (window attention inside a stage, global attention in a stage's last block) bounds the cost at
 detection resolution.
 
-Written from the papers and the mmvitx specification. Any input size works: position terms are
-resized to the actual size, windows are padded and cropped.
+Written from the papers; where a released model departs from them (MViTv2-L, see ``arch_zoo``),
+the official configurations (facebookresearch/mvit ``configs/``) decide. Any input size works:
+position terms are resized to the actual size, windows are padded and cropped.
 """
 import re
 from collections import OrderedDict
@@ -21,12 +22,10 @@ import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 
-from ...registry import register_model
-from ..layers import (LinearFFN, decomposed_rel_pos_attention, pad_to_window_multiple,
-                      resize_abs_pos_embed, window_merge, window_partition)
+from ..layers import LinearFFN, decomposed_rel_pos_attention, resize_abs_pos_embed, windowed
 from ..pretrained import register_converter
 from .base import (DenseBackbone, check_outputs_and_freezing, init_transformer_weights,
-                   resolve_arch)
+                   register_backbone)
 
 _V1 = dict(version=1, embed_dims=96, num_heads=1, dim_mul_in_attention=False, rel_pos=False,
            residual_pooling=False, cls_token=True, abs_pos_embed=True, q_pool_every_block=False)
@@ -35,7 +34,9 @@ arch_zoo = {
     't': dict(embed_dims=96, num_heads=1, depths=(1, 2, 5, 2)),
     's': dict(embed_dims=96, num_heads=1, depths=(1, 2, 11, 2)),
     'b': dict(embed_dims=96, num_heads=1, depths=(2, 3, 16, 3)),
-    # The released MViTv2-L expands the width in the MLP, not the attention (spec §2.3).
+    # The released MViTv2-L expands the width in the MLP, not the attention (DIM_MUL_IN_ATT: False
+    # in facebookresearch/mvit configs/test/MVITv2_L_test.yaml; only so do its parameters total
+    # the published 218M).
     'l': dict(embed_dims=144, num_heads=2, depths=(2, 6, 36, 4), dim_mul_in_attention=False),
     'h': dict(embed_dims=192, num_heads=3, depths=(4, 8, 60, 8)),
     'v1-b-16': dict(_V1, depths=(1, 2, 11, 2)),
@@ -169,13 +170,12 @@ class MultiScaleBlock(nn.Module):
         grid = self.shortcut_pool(grid)
         return torch.cat([x[:, :prefix], grid.flatten(2).transpose(1, 2)], 1), grid.shape[-2:]
 
-    def _windowed_attention(self, x, size, out_size):
+    def _windowed_attention(self, x, size):
         window = (self.window_size, self.window_size)
-        grid, _ = pad_to_window_multiple(x.reshape(x.shape[0], *size, x.shape[-1]), window)
-        padded = grid.shape[1:3]
-        out, q_window = self.attn(window_partition(grid, window), window)
-        out = window_merge(out, q_window, padded[0] // self.q_stride, padded[1] // self.q_stride)
-        return out[:, :out_size[0], :out_size[1]].flatten(1, 2)
+        grid = x.reshape(x.shape[0], *size, x.shape[-1])
+        out = windowed(lambda windows: self.attn(windows, window)[0], grid, window,
+                       q_stride=self.q_stride)
+        return out.flatten(1, 2)
 
     def _forward(self, x, size):
         x_norm = self.norm1(x)
@@ -183,7 +183,7 @@ class MultiScaleBlock(nn.Module):
         shortcut = self.proj(x_norm) if expands_here else x
         shortcut, out_size = self._pool_shortcut(shortcut, size)
         if self.window_size:
-            attn = self._windowed_attention(x_norm, size, out_size)
+            attn = self._windowed_attention(x_norm, size)
         else:
             attn, _ = self.attn(x_norm, size)
         x = shortcut + self.drop_path(attn)
@@ -197,7 +197,7 @@ class MultiScaleBlock(nn.Module):
         return self._forward(x, size)
 
 
-@register_model
+@register_backbone
 class MViT(DenseBackbone):
     """MViTv2 (`arXiv 2112.01526 <https://arxiv.org/abs/2112.01526>`_) and MViT v1
     (`arXiv 2104.11227 <https://arxiv.org/abs/2104.11227>`_) backbone.
@@ -226,10 +226,19 @@ class MViT(DenseBackbone):
             MViTv2 ``.pyth``, SlowFast MViT v1 or mmvitx layout, converted on load).
     """
 
-    pretrained_family = 'mvit'
+    family = 'mvit'
+    arch_zoo = arch_zoo
+    arch_aliases = arch_aliases
+    default_arch = 'b'
+    arch_required = frozenset({'embed_dims', 'num_heads', 'depths'})
+    arch_defaults = arch_defaults
+    # position terms: v1's absolute embedding and class token, v2's decomposed relative tables
+    no_weight_decay_keys = ('pos_embed', 'rel_pos_h', 'rel_pos_w', 'cls_token')
+    variants = (dict(window_attention=True), )
+    reference = 'mmvitx.testing.references:build_mvit_pair'
 
     def __init__(self,
-                 arch: str | dict = 'b',
+                 arch: str | dict = default_arch,
                  in_channels: int = 3,
                  out_indices: tuple[int, ...] = (0, 1, 2, 3),
                  window_attention: bool = False,
@@ -241,7 +250,7 @@ class MViT(DenseBackbone):
                  out_norm_cfg: dict = dict(type='LN2d', eps=1e-6),
                  init_cfg: dict | None = None):
         super().__init__(init_cfg=init_cfg)
-        self.arch = self._resolve_arch(arch)
+        self.arch = self.resolve_arch(arch)
         out_indices = check_outputs_and_freezing(out_indices, frozen_stages, num=NUM_STAGES)
         if window_attention and self.arch['cls_token']:
             raise ValueError('window_attention needs an arch without a class token: set '
@@ -290,22 +299,18 @@ class MViT(DenseBackbone):
             dims, size, window = out_dims, size // q_stride, window // q_stride
             if i in self.stage_ends:
                 stage_dims.append(dims)
-        self.num_features = stage_dims
-        self.out_channels = tuple(stage_dims[i] for i in out_indices)
+        self.num_features = tuple(stage_dims)
         self.out_norms = nn.ModuleDict(
             {str(i): build_norm_layer(out_norm_cfg, stage_dims[i])[1] for i in out_indices})
         self._freeze_stages()
 
-    @staticmethod
-    def _resolve_arch(arch):
-        arch = resolve_arch('MViT', arch, arch_zoo, arch_aliases,
-                            {'embed_dims', 'num_heads', 'depths'}, arch_defaults)
+    @classmethod
+    def _check_arch(cls, arch):
         if len(arch['depths']) != NUM_STAGES:
             raise ValueError(f'MViT arch depths needs {NUM_STAGES} entries, got {arch["depths"]}')
         if arch['pool_mode'] not in ('conv', 'max', 'avg'):
             raise ValueError(f"MViT pool_mode must be 'conv', 'max' or 'avg', got "
                              f"{arch['pool_mode']!r}")
-        return arch
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = self.patch_embed.proj(x)

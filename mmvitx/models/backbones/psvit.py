@@ -15,7 +15,7 @@ Two pooling designs:
 
 PSViT publishes neither code, weights nor its searched architectures. The presets below are
 mmvitx's own instantiations at the budgets of DeiT-Tiny and DeiT-Small, not the paper's models.
-Written from the paper's text and the mmvitx specification (backbones.md §3).
+Written from the paper's text alone.
 """
 from collections import OrderedDict
 
@@ -26,13 +26,10 @@ import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 
-from ...registry import register_model
-from ..layers import (LinearFFN, ShareableMultiheadAttention, crop_padding,
-                      pad_to_window_multiple, resize_abs_pos_embed, window_merge,
-                      window_partition)
+from ..layers import LinearFFN, ShareableMultiheadAttention, resize_abs_pos_embed, windowed
 from ..pretrained import register_converter
 from .base import (DenseBackbone, check_outputs_and_freezing, init_transformer_weights,
-                   resolve_arch)
+                   register_backbone)
 
 # mmvitx's instantiations (not the paper's searched models, which are unpublished). Per stage: the
 # width, the heads and the layers, one letter each: 'B' a basic layer (computes its attention),
@@ -75,11 +72,10 @@ class PSViTLayer(nn.Module):
     def _attention(self, x, size, shared_map, return_map):
         if not self.window_size:
             return self.attn(x, shared_map, return_map)
-        window = (self.window_size, self.window_size)
-        grid, padding = pad_to_window_multiple(x.reshape(x.shape[0], *size, x.shape[-1]), window)
-        out, attn_map = self.attn(window_partition(grid, window), shared_map, return_map)
-        out = window_merge(out, window, *grid.shape[1:3])
-        return crop_padding(out, padding).flatten(1, 2), attn_map
+        out, attn_map = windowed(lambda windows: self.attn(windows, shared_map, return_map),
+                                 x.reshape(x.shape[0], *size, x.shape[-1]),
+                                 (self.window_size, self.window_size))
+        return out.flatten(1, 2), attn_map
 
     def _forward(self, x, size, shared_map, return_map):
         attn, attn_map = self._attention(self.norm1(x), size, shared_map, return_map)
@@ -151,7 +147,7 @@ def from_block_order(tokens: torch.Tensor, size: tuple[int, int], levels: int) -
     return x.permute(0, 1, *rows, 2, *cols, 3 + 2 * levels).reshape(batch, *size, channels)
 
 
-@register_model
+@register_backbone
 class PSViT(DenseBackbone):
     """PSViT backbone (`arXiv 2108.03428 <https://arxiv.org/abs/2108.03428>`_), mmvitx's
     instantiations.
@@ -194,10 +190,19 @@ class PSViT(DenseBackbone):
     level 1.
     """
 
-    pretrained_family = 'psvit'
+    family = 'psvit'
+    num_stages = NUM_STAGES
+    arch_zoo = arch_zoo
+    arch_aliases = arch_aliases
+    default_arch = 't'
+    arch_required = frozenset({'embed_dims', 'num_heads', 'layers'})
+    arch_defaults = arch_defaults
+    # position terms: the absolute embedding and the 1-D design's class token
+    no_weight_decay_keys = ('pos_embed', 'cls_token')
+    variants = (dict(pooling='1d'), dict(window_size=7))
 
     def __init__(self,
-                 arch: str | dict = 't',
+                 arch: str | dict = default_arch,
                  pooling: str = '2d',
                  in_channels: int = 3,
                  out_indices: tuple[int, ...] = (0, 1, 2, 3),
@@ -213,7 +218,7 @@ class PSViT(DenseBackbone):
                  out_norm_cfg: dict = dict(type='LN2d', eps=1e-6),
                  init_cfg: dict | None = None):
         super().__init__(init_cfg=init_cfg)
-        self.arch = self._resolve_arch(arch)
+        self.arch = self.resolve_arch(arch)
         out_indices = check_outputs_and_freezing(out_indices, frozen_stages, unit='level',
                                                  num=NUM_LEVELS, num_stages=NUM_STAGES)
         if pooling not in ('1d', '2d'):
@@ -255,7 +260,7 @@ class PSViT(DenseBackbone):
                            attn_drop_rate, with_cp)
                 for i, code in enumerate(codes)))
         level_dims = (dims[0], *dims)
-        self.out_channels = tuple(level_dims[i] for i in out_indices)
+        self.num_features = level_dims
         self.upsample = (nn.ConvTranspose2d(dims[0], dims[0], 2, 2) if 0 in out_indices else None)
         if out_type == 'cls_token':
             norms = {str(i): nn.LayerNorm(level_dims[i], eps=1e-6) for i in out_indices}
@@ -264,10 +269,8 @@ class PSViT(DenseBackbone):
         self.out_norms = nn.ModuleDict(norms)
         self._freeze_stages()
 
-    @staticmethod
-    def _resolve_arch(arch):
-        arch = resolve_arch('PSViT', arch, arch_zoo, arch_aliases,
-                            {'embed_dims', 'num_heads', 'layers'}, arch_defaults)
+    @classmethod
+    def _check_arch(cls, arch):
         for key in ('embed_dims', 'num_heads', 'layers'):
             if len(arch[key]) != NUM_STAGES:
                 raise ValueError(f'PSViT arch {key} needs {NUM_STAGES} entries, got {arch[key]}')
@@ -277,7 +280,12 @@ class PSViT(DenseBackbone):
                     f"PSViT arch layers[{stage}] = {codes!r}: use 'B' (basic) and 'S' (shares the "
                     f"previous layer's attention map), starting with 'B' (a stage's first layer "
                     f'has no previous layer on its tokens)')
-        return arch
+
+    def out_sizes(self, height, width):
+        # Level 0 is stage 1 (stride 8) upsampled 2x, so it is twice level 1, not ceil(size / 4).
+        sizes = super().out_sizes(height, width)
+        return [(2 * -(-height // 8), 2 * -(-width // 8)) if level == 0 else size
+                for level, size in zip(self.out_indices, sizes)]
 
     def _grid(self, x, size, levels):
         """A stage's (B, [cls +] N, C) tokens -> (B, C, H, W) map."""

@@ -8,8 +8,9 @@ from .norm import LayerNorm2d, LayerScale
 from .position import (ContinuousPositionBias, GridPositionEmbedding, decomposed_rel_pos_attention,
                        resize_abs_pos_embed, resize_rel_pos_table)
 from .recompute import attention_with_learned_bias, batch_norm_act, gelu_linear
-from .window import (crop_padding, pad_to_window_multiple, relative_position_index, window_merge,
-                     window_partition)
+from .speedups import PLAIN_OPS_ENV, inplace_add, inplace_relu, plain_ops, speedups_enabled
+from .window import (pad_to_window_multiple, relative_position_index, window_merge,
+                     window_partition, windowed)
 
 __all__ = [
     'ChannelsLastGELU', 'gelu', 'gelu_backward', 'ContinuousBiasWindowAttention',
@@ -18,6 +19,7 @@ __all__ = [
     'DepthwiseConvFFN', 'LinearFFN', 'LayerNorm2d', 'LayerScale', 'ContinuousPositionBias',
     'GridPositionEmbedding', 'decomposed_rel_pos_attention', 'resize_abs_pos_embed',
     'resize_rel_pos_table', 'attention_with_learned_bias', 'batch_norm_act', 'gelu_linear',
-    'crop_padding', 'pad_to_window_multiple', 'relative_position_index', 'window_merge',
-    'window_partition'
+    'PLAIN_OPS_ENV', 'inplace_add', 'inplace_relu', 'plain_ops', 'speedups_enabled',
+    'pad_to_window_multiple', 'relative_position_index', 'window_merge', 'window_partition',
+    'windowed'
 ]

@@ -6,8 +6,7 @@ from mmengine.model.weight_init import trunc_normal_
 
 from .position import ContinuousPositionBias
 from .recompute import attention_with_learned_bias
-from .window import (crop_padding, pad_to_window_multiple, relative_position_index, window_merge,
-                     window_partition)
+from .window import relative_position_index, windowed
 
 
 class WindowMultiheadAttention(nn.Module):
@@ -86,11 +85,7 @@ class LocalWindowSelfAttention(nn.Module):
         self.attn = WindowMultiheadAttention(embed_dims, num_heads, window_size, **attn_kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x, padding = pad_to_window_multiple(x, self.window_size, self.centered_padding)
-        height, width = x.shape[1:3]
-        windows = self.attn(window_partition(x, self.window_size))
-        x = window_merge(windows, self.window_size, height, width)
-        return crop_padding(x, padding)
+        return windowed(self.attn, x, self.window_size, self.centered_padding)
 
 
 class ContinuousBiasWindowAttention(WindowMultiheadAttention):

@@ -7,6 +7,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from .activation import ChannelsLastGELU
 from .recompute import batch_norm_act
+from .speedups import speedups_enabled
 
 # oneDNN's convolution with the activation applied as it writes the output (the op torch.compile's
 # CPU backend emits for conv + activation): one pass over the output instead of two. It has no
@@ -31,7 +32,8 @@ class FoldedConvModule(ConvModule):
     BatchNorm in training mode normalises as usual. A ReLU or GELU after a folded convolution
     is applied by oneDNN as it writes the convolution's output (channels-last float32 CPU maps,
     no gradient needed). A GELU activation (``act_cfg=dict(type='GELU')``) otherwise runs as
-    :class:`ChannelsLastGELU`.
+    :class:`ChannelsLastGELU`. Under :func:`.speedups.plain_ops` the block runs as mmcv's
+    ``ConvModule`` without ``efficient_conv_bn_eval``: convolution, norm and activation modules.
     """
 
     def __init__(self, *args, **kwargs):
@@ -54,6 +56,8 @@ class FoldedConvModule(ConvModule):
         return super().train(mode)
 
     def forward(self, x: torch.Tensor, activate: bool = True, norm: bool = True) -> torch.Tensor:
+        if not speedups_enabled():
+            return self._plain_forward(x, activate, norm)
         bn = self.norm
         if (norm and self._foldable and not bn.training
                 and self.efficient_conv_bn_eval_forward is not None):
@@ -75,6 +79,16 @@ class FoldedConvModule(ConvModule):
                                            'none' if self.activation_name == 'gelu' else '')
                 return self.activate(conv._conv_forward(x, weight, bias))
         return super().forward(x, activate, norm)
+
+    def _plain_forward(self, x: torch.Tensor, activate: bool, norm: bool) -> torch.Tensor:
+        for layer in self.order:
+            if layer == 'conv':
+                x = self.conv(self.padding_layer(x) if self.with_explicit_padding else x)
+            elif layer == 'norm' and norm and self.with_norm:
+                x = self.norm(x)
+            elif layer == 'act' and activate and self.with_activation:
+                x = self.activate(x)
+        return x
 
     def _folded_weight_and_bias(self, tensors):
         key = (torch.is_inference_mode_enabled(),
@@ -101,9 +115,9 @@ def run_conv_chain(x: torch.Tensor, modules) -> torch.Tensor:
     BatchNorm -> activation -> next convolution runs as :func:`batch_norm_act`: only the
     BatchNorm's input is kept for the backward pass, not the normalised and activated maps
     (which the next convolution would keep too). Otherwise (inference, ``norm_eval``, SyncBN,
-    another activation) every module runs as usual.
+    another activation) and under :func:`.speedups.plain_ops`, every module runs as usual.
     """
-    lean = torch.is_grad_enabled() and all(
+    lean = speedups_enabled() and torch.is_grad_enabled() and all(
         m._foldable and isinstance(m.norm, nn.BatchNorm2d) and m.norm.training
         and m.activation_name is not False for m in modules)
     if not lean:

@@ -81,9 +81,11 @@ class ContinuousPositionBias(_GridCachedMLP):
             axes = [torch.arange(1 - n, n, device=reference.device, dtype=torch.float32)
                     for n in window]
             offsets = torch.stack(torch.meshgrid(*axes, indexing='ij'), dim=-1)
-            scale = torch.tensor([8 / max(n - 1, 1) for n in self.pretrained_window],
-                                 device=reference.device)
-            offsets = offsets * scale
+            # Divided by the pretraining extent, then times 8: float32 rounds as in the official
+            # FasterViT (its table is float32 whatever the model's dtype).
+            extent = torch.tensor([max(n - 1, 1) for n in self.pretrained_window],
+                                  device=reference.device, dtype=torch.float32)
+            offsets = offsets / extent * 8
             offsets = torch.sign(offsets) * torch.log2(offsets.abs() + 1) / math.log2(8)
             table = self.mlp(offsets.to(reference.dtype)).flatten(0, 1)
             index = relative_position_index(window).to(reference.device)

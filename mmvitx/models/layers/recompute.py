@@ -19,13 +19,15 @@ backward pass:
 
 Outputs are those of the plain ops and gradients agree to rounding (``tests/test_layers.py``).
 Each falls back to the plain ops where it does not apply (no gradient needed, dropout, another
-norm, SyncBN). Under autocast the ops run in the autocast dtype, as the plain ones would.
+norm, SyncBN), and runs only them under :func:`.speedups.plain_ops` (or ``MMVITX_PLAIN_OPS=1``).
+Under autocast the ops run in the autocast dtype, as the plain ones would.
 """
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .activation import gelu, gelu_, gelu_backward
+from .speedups import inplace_relu, speedups_enabled
 
 
 def _sum_to_shape(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
@@ -143,7 +145,7 @@ def attention_with_learned_bias(q: torch.Tensor, k: torch.Tensor, v: torch.Tenso
     (CUDA's memory-efficient SDPA kernel already computes a bias gradient itself).
     """
     if (bias is not None and bias.requires_grad and torch.is_grad_enabled() and not dropout_p
-            and q.device.type == 'cpu' and bias.dim() == q.dim()):
+            and q.device.type == 'cpu' and bias.dim() == q.dim() and speedups_enabled()):
         return _LearnedBiasAttention.apply(q, k, v, bias)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=dropout_p)
 
@@ -198,6 +200,9 @@ def attention_with_decomposed_bias(q: torch.Tensor, k: torch.Tensor, v: torch.Te
     map) built for a block of query rows at a time and, where gradients are needed, rebuilt in
     the backward pass from its factors (queries x (Hk + Wk)) instead of kept.
     q, k, v: (B, heads, N, C)."""
+    if not speedups_enabled():
+        return F.scaled_dot_product_attention(
+            q, k, v, attn_mask=decomposed_bias(rel_h, rel_w, num_prefix).to(q.dtype))
     if torch.is_grad_enabled() and (rel_h.requires_grad or rel_w.requires_grad):
         return _DecomposedBiasAttention.apply(q, k, v, rel_h, rel_w, num_prefix)
     return _blockwise_sdpa(q, k, v, _decomposed_bias_rows(rel_h, rel_w, num_prefix, q.dtype))
@@ -289,13 +294,13 @@ def batch_norm_act(x: torch.Tensor, norm: nn.Module, activation: str | None,
     activated maps. Otherwise, and where that keeps nothing less (a ReLU or no activation
     without ``conv``: an in-place ReLU's output is kept by whatever reads it), the plain ops run.
     """
-    lean = (isinstance(norm, nn.BatchNorm2d) and norm.training and torch.is_grad_enabled()
-            and (conv is not None or activation == 'gelu')
+    lean = (speedups_enabled() and isinstance(norm, nn.BatchNorm2d) and norm.training
+            and torch.is_grad_enabled() and (conv is not None or activation == 'gelu')
             and (conv is None or (type(conv) is nn.Conv2d and conv.padding_mode == 'zeros'
                                   and not isinstance(conv.padding, str))))
     if not lean:
         x = norm(x)
-        x = x.relu_() if activation == 'relu' else gelu(x) if activation == 'gelu' else x
+        x = inplace_relu(x) if activation == 'relu' else gelu(x) if activation == 'gelu' else x
         return x if conv is None else conv(x)
     # _BatchNorm.forward's momentum and counter handling, for training mode.
     momentum = 0. if norm.momentum is None else norm.momentum
@@ -347,6 +352,6 @@ class _GELULinear(torch.autograd.Function):
 
 def gelu_linear(x: torch.Tensor, linear: nn.Linear) -> torch.Tensor:
     """``linear(gelu(x))``, keeping only ``x`` for the backward pass when a gradient is needed."""
-    if not torch.is_grad_enabled():
+    if not (torch.is_grad_enabled() and speedups_enabled()):
         return linear(F.gelu(x))
     return _GELULinear.apply(x, linear.weight, linear.bias)

@@ -1,8 +1,11 @@
-"""Window partitioning with padding, shared by the window-attention backbones.
+"""Window partitioning with padding, and :func:`windowed` on top of it: the pad -> partition ->
+attend -> merge -> crop sequence of every window-attention backbone.
 
 Feature maps whose sides are not multiples of the window are zero-padded before partitioning and
 cropped afterwards, so any input size works (nothing is rejected).
 """
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -27,12 +30,6 @@ def pad_to_window_multiple(x: torch.Tensor, window_size: tuple[int, int], center
     return x, padding
 
 
-def crop_padding(x: torch.Tensor, padding: tuple[int, int, int, int]) -> torch.Tensor:
-    """Undo :func:`pad_to_window_multiple` on a (B, H, W, C) map."""
-    top, bottom, left, right = padding
-    return x[:, top:x.shape[1] - bottom, left:x.shape[2] - right]
-
-
 def window_partition(x: torch.Tensor, window_size: tuple[int, int]) -> torch.Tensor:
     """(B, H, W, C) with H, W multiples of the window -> (B * num_windows, wh * ww, C)."""
     batch, height, width, channels = x.shape
@@ -48,6 +45,40 @@ def window_merge(windows: torch.Tensor, window_size: tuple[int, int], height: in
     channels = windows.shape[-1]
     x = windows.view(-1, height // wh, width // ww, wh, ww, channels)
     return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, height, width, channels)
+
+
+def windowed(attn_fn: Callable, x: torch.Tensor, window_size: tuple[int, int],
+             centered: bool = False, q_stride: int = 1):
+    """Run ``attn_fn`` inside the non-overlapping windows of a (B, H, W, C) map.
+
+    The map is zero-padded to window multiples (:func:`pad_to_window_multiple`), partitioned into
+    (B * num_windows, wh * ww, C) windows for ``attn_fn``, and its output windows are merged back
+    into a map and cropped to the input's extent.
+
+    Args:
+        attn_fn: attended windows from windows; or a tuple of them and anything else, which is
+            returned after the map (e.g. an attention map to share).
+        centered: padding placement, see :func:`pad_to_window_multiple`.
+        q_stride: ``attn_fn`` pools each window's queries with this stride and "same" padding
+            (MViT's pooling attention), so that a window comes back as ceil(wh / q_stride) x
+            ceil(ww / q_stride) tokens; the result is then cropped to ceil(H / q_stride) x
+            ceil(W / q_stride).
+
+    Returns:
+        The (B, H', W', C) map, or a tuple of it and ``attn_fn``'s further outputs.
+    """
+    height, width = x.shape[1:3]
+    x, padding = pad_to_window_multiple(x, window_size, centered)
+    num_windows = (x.shape[1] // window_size[0], x.shape[2] // window_size[1])
+    out = attn_fn(window_partition(x, window_size))
+    windows, *extras = out if isinstance(out, tuple) else (out, )
+    out_window = tuple(-(-side // q_stride) for side in window_size)
+    x = window_merge(windows, out_window, num_windows[0] * out_window[0],
+                     num_windows[1] * out_window[1])
+    top, left = padding[0] // q_stride, padding[2] // q_stride
+    out_height, out_width = -(-height // q_stride), -(-width // q_stride)
+    x = x[:, top:top + out_height, left:left + out_width]
+    return (x, *extras) if extras else x
 
 
 def relative_position_index(window_size: tuple[int, int]) -> torch.Tensor:

@@ -1,0 +1,258 @@
+"""Reference implementations of the backbone families, with mmvitx's model on the same weights.
+
+A family names its builder in its contract (``DenseBackbone.reference``,
+``'mmvitx.testing.references:build_fastervit_pair'``); the test suite and
+``tools/analysis/benchmark.py --compare`` both call it. A builder takes ``(arch, size, seed,
+**model_kwargs)`` and returns ``(mmvitx model, reference, reference name)``: the reference gets
+random weights at a trained model's scale (:func:`strong_randomize_`), which mmvitx's converter
+then maps onto the mmvitx model, so equal outputs show that the converter and the architecture
+agree. The references are test and benchmark dependencies only (mmvitx itself never imports them):
+
+- FasterViT: the official ``fastervit`` package (non-commercial licence; used, never copied);
+- HRFormer: mmpose's ``HRFormer``;
+- MViTv2: timm's ``mvitv2_*`` models.
+"""
+import copy
+import importlib
+import warnings
+from contextlib import contextmanager
+
+import torch
+import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+
+class ReferenceUnavailable(Exception):
+    """The reference cannot be built for this request (package missing, size or arch it does not
+    implement); the message says why and what would work."""
+
+
+def reference_builder(backbone_cls):
+    """The family's reference builder named by its contract, or None where it has none."""
+    if not backbone_cls.reference:
+        return None
+    module, _, function = backbone_cls.reference.partition(':')
+    return getattr(importlib.import_module(module), function)
+
+
+def strong_randomize_(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Redraw every weight of ``model`` at the scale of a trained network, so that a wrong weight
+    mapping or a differing computation cannot hide (a small perturbation of an initialised model
+    leaves attention almost uniform and position terms almost constant):
+
+    - convolution and linear weights N(0, 1/fan_in): unit-scale activations, attention logits of
+      order 1 (far from uniform);
+    - other weights of two or more dimensions (position tables and embeddings, class tokens,
+      relative-position tables) N(0, 1/last dim);
+    - one-dimensional weights (norm scales, layer scales) uniform in [0.5, 1.5]; biases N(0, 0.2);
+    - BatchNorm statistics: means N(0, 0.2), variances uniform in [0.5, 2].
+
+    Buffers other than BatchNorm statistics (index tables, resolution-dependent caches) are left
+    alone.
+    """
+    generator = torch.Generator().manual_seed(seed)
+
+    def draw(tensor, fill):
+        values = torch.empty(tensor.shape, dtype=torch.float64)
+        fill(values)
+        tensor.copy_(values)
+
+    with torch.no_grad():
+        for module in model.modules():
+            for name, param in module.named_parameters(recurse=False):
+                if not param.is_floating_point():
+                    continue
+                if name == 'bias' or param.dim() == 0:
+                    draw(param, lambda t: t.normal_(0, 0.2, generator=generator))
+                elif isinstance(module, (nn.modules.conv._ConvNd, nn.Linear)) and name == 'weight':
+                    fan_in = param[0].numel()
+                    draw(param, lambda t: t.normal_(0, fan_in**-0.5, generator=generator))
+                elif param.dim() == 1:
+                    draw(param, lambda t: t.uniform_(0.5, 1.5, generator=generator))
+                else:
+                    draw(param, lambda t: t.normal_(0, param.shape[-1]**-0.5, generator=generator))
+            if isinstance(module, _BatchNorm) and module.track_running_stats:
+                draw(module.running_mean, lambda t: t.normal_(0, 0.2, generator=generator))
+                draw(module.running_var, lambda t: t.uniform_(0.5, 2.0, generator=generator))
+    return model
+
+
+def load_converted(family: str, model: nn.Module, reference_state: dict) -> None:
+    """Load the reference's weights into the mmvitx model through mmvitx's converter; every
+    model weight but the output norms (which the references do not have) must be mapped."""
+    from mmvitx.models.pretrained import get_converter
+    converted = get_converter(family)(reference_state)
+    result = model.load_state_dict(converted, strict=False)
+    missing = [k for k in result.missing_keys if not k.startswith('out_norms.')]
+    if result.unexpected_keys or missing:
+        raise AssertionError(
+            f'the {family} converter does not map the reference weights onto the mmvitx model: '
+            f'unexpected {result.unexpected_keys[:5]}, missing {missing[:5]}')
+
+
+@contextmanager
+def quiet_imports():
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        yield
+
+
+def import_reference(module: str, package: str, family: str):
+    try:
+        with quiet_imports():
+            return importlib.import_module(module)
+    except ImportError as error:
+        raise ReferenceUnavailable(
+            f'the {family} reference needs the {package} package ({error}); it is a test and '
+            f'benchmark dependency: pip install {package} (or -r requirements/tests.txt)') from None
+
+
+class FasterViTReference(nn.Module):
+    """The official FasterViT's stage outputs (before each downsample) through copies of the
+    mmvitx model's output norms: the same computation as mmvitx's backbone."""
+
+    def __init__(self, official: nn.Module, out_norms: nn.ModuleDict, out_indices):
+        super().__init__()
+        official.norm = nn.Identity()  # the classifier's norm and head are not used
+        official.head = nn.Identity()
+        self.official = official
+        self.out_norms = copy.deepcopy(out_norms)
+        self.out_indices = tuple(out_indices)
+        self._stage_outputs = []
+        for level in official.levels:
+            if level.downsample is not None:
+                level.downsample.register_forward_pre_hook(self._capture)
+
+    def _capture(self, module, args):
+        self._stage_outputs.append(args[0])
+
+    def forward(self, x):
+        self._stage_outputs = []
+        x = self.official.patch_embed(x)
+        for level in self.official.levels:
+            x = level(x)
+        outs = [*self._stage_outputs, x]
+        self._stage_outputs = []
+        return tuple(self.out_norms[str(i)](outs[i]) for i in self.out_indices)
+
+
+class MMPoseHRFormerReference(nn.Module):
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return tuple(self.model(x))
+
+
+class TimmMViTReference(nn.Module):
+    """timm's MViTv2 stage outputs (NCHW) through copies of the mmvitx model's output norms."""
+
+    def __init__(self, model: nn.Module, out_norms: nn.ModuleDict, out_indices):
+        super().__init__()
+        model.norm = nn.Identity()  # the classifier's norm is not used
+        self.model = model
+        self.out_norms = copy.deepcopy(out_norms)
+        self.out_indices = tuple(out_indices)
+
+    def forward(self, x):
+        feats = self.model.forward_intermediates(x, intermediates_only=True)
+        return tuple(self.out_norms[str(i)](feats[i]).contiguous() for i in self.out_indices)
+
+
+def _randomize_both(model, reference, seed):
+    """Strong weights for the reference and for the mmvitx-only output norms."""
+    strong_randomize_(reference, seed)
+    strong_randomize_(model.out_norms if hasattr(model, 'out_norms') else nn.Module(), seed + 1)
+
+
+def build_fastervit_pair(arch, size, seed=0, **model_kwargs):
+    from mmvitx.models.backbones.fastervit import FasterViT
+    official = import_reference('fastervit.models.faster_vit', 'fastervit', 'fastervit')
+    resolved = FasterViT.resolve_arch(arch)
+    height, width = size
+    windows = resolved['window_sizes']
+    if height != width or height % 32 or any(
+            (height >> (i + 2)) % windows[i] for i in (2, 3)):
+        raise ReferenceUnavailable(
+            f'FasterViT at {height}x{width}: the official FasterViT takes square inputs whose '
+            f'stride-16 and stride-32 maps are multiples of its windows {windows[2:]} (for '
+            f'windows of 7: multiples of 224); choose such a size, or an arch dict with other '
+            f'window_sizes')
+    for i in (2, 3):
+        if resolved['carrier_tokens'][i] and (height >> (i + 2)) // windows[i] <= 1:
+            raise ReferenceUnavailable(
+                f'FasterViT at {height}x{width}: the stride-{4 << i} map holds a single window, '
+                f'where the official FasterViT drops its carrier tokens and mmvitx keeps them; '
+                f'choose a larger size or smaller window_sizes')
+    with quiet_imports():
+        reference = official.FasterViT(
+            dim=resolved['embed_dims'], in_dim=resolved['stem_dims'],
+            depths=list(resolved['depths']), window_size=list(windows),
+            ct_size=resolved['ct_size'], mlp_ratio=resolved['mlp_ratio'],
+            num_heads=list(resolved['num_heads']), resolution=height, drop_path_rate=0.,
+            num_classes=0, layer_scale=resolved['layer_scale'], layer_scale_conv=None,
+            hat=list(resolved['carrier_tokens']), do_propagation=resolved['propagation'])
+    # The official model fixes its resolution at construction; mmvitx's position terms match it
+    # with pretrain_img_size = the input size (no effect on the amount of computation).
+    model = FasterViT(dict(resolved, pretrain_img_size=height), **model_kwargs)
+    _randomize_both(model, reference, seed)
+    load_converted('fastervit', model, reference.state_dict())
+    wrapper = FasterViTReference(reference, model.out_norms, model.out_indices)
+    return model, wrapper, 'fastervit (official)'
+
+
+def build_hrformer_pair(arch, size, seed=0, **model_kwargs):
+    from mmvitx.models.backbones.hrformer import HRFormer
+    module = import_reference('mmpose.models.backbones', 'mmpose', 'hrformer')
+    model = HRFormer(arch, **model_kwargs)
+    resolved = model.arch
+    windows = resolved['window_size']
+    windows = (windows, ) * 4 if isinstance(windows, int) else tuple(windows)
+    extra = dict(drop_path_rate=0., stage1=dict(
+        num_modules=1, num_branches=1, block='BOTTLENECK',
+        num_blocks=(resolved['num_blocks'] * resolved['num_modules'][0], ), num_channels=(64, )))
+    for stage in (2, 3, 4):
+        extra[f'stage{stage}'] = dict(
+            num_modules=resolved['num_modules'][stage - 1], num_branches=stage,
+            block='HRFORMERBLOCK', num_blocks=(resolved['num_blocks'], ) * stage,
+            num_channels=tuple(resolved['channels'][:stage]),
+            num_heads=tuple(resolved['num_heads'][:stage]), window_sizes=windows[:stage],
+            mlp_ratios=(resolved['mlp_ratio'], ) * stage)
+    # mmpose's last module fuses every branch or (pose) only the highest-resolution one.
+    extra['stage4']['multiscale_output'] = tuple(model.out_indices) != (0, )
+    if tuple(model.out_indices) not in ((0, 1, 2, 3), (0, )):
+        raise ReferenceUnavailable(f"mmpose's HRFormer outputs branches (0, 1, 2, 3) or (0, ), "
+                                   f'not {model.out_indices}')
+    with quiet_imports():
+        reference = module.HRFormer(extra)
+    _randomize_both(model, reference, seed)
+    load_converted('hrformer', model, reference.state_dict())
+    return model, MMPoseHRFormerReference(reference), 'mmpose HRFormer'
+
+
+TIMM_MVIT = {'t': 'mvitv2_tiny', 's': 'mvitv2_small', 'b': 'mvitv2_base', 'l': 'mvitv2_large'}
+
+
+def build_mvit_pair(arch, size, seed=0, **model_kwargs):
+    from mmvitx.models.backbones.mvit import MViT
+    timm = import_reference('timm', 'timm', 'mvit')
+    resolved = MViT.resolve_arch(arch)
+    name = next((TIMM_MVIT[k] for k in TIMM_MVIT if MViT.resolve_arch(k) == resolved), None)
+    if name is None:
+        raise ReferenceUnavailable(
+            f'timm implements MViTv2 {", ".join(TIMM_MVIT)} (as {", ".join(TIMM_MVIT.values())}); '
+            f"arch {arch!r} has no timm counterpart (MViT v1 and timm's class-token MViTv2-H "
+            f"differ from mmvitx's models)")
+    height, width = size
+    if height != width:
+        raise ReferenceUnavailable(f"MViT at {height}x{width}: timm's MViTv2 takes square inputs "
+                                   f'(its relative-position tables are built for one size)')
+    with quiet_imports():
+        reference = timm.create_model(name, img_size=(height, width), num_classes=0)
+    # timm sizes its relative-position tables for the input; mmvitx for pretrain_img_size.
+    model = MViT(arch, pretrain_img_size=height, **model_kwargs)
+    _randomize_both(model, reference, seed)
+    load_converted('mvit', model, reference.state_dict())  # timm's layout, converted
+    return model, TimmMViTReference(reference, model.out_norms, model.out_indices), \
+        f'timm {name}'
