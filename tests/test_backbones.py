@@ -16,6 +16,7 @@ from mmengine.registry import DefaultScope
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmvitx.models.backbones import BACKBONES
+from mmvitx.models.layers import plain_ops
 from mmvitx.models.pretrained import CONVERTERS
 from mmvitx.testing.references import ReferenceUnavailable, reference_builder
 from spec_params import BACKBONE_PARAMS, LEVEL_CHANNELS
@@ -179,7 +180,6 @@ def test_norm_eval_keeps_batchnorms_in_eval_mode(family):
 def test_activation_checkpointing_gives_same_outputs_and_gradients(family, options):
     torch.manual_seed(0)
     plain = smallest(family, **options)
-    plain.init_weights()
     checkpointed = smallest(family, with_cp=True, **options)
     checkpointed.load_state_dict(plain.state_dict())
     x = torch.randn(1, 3, 65, 49)
@@ -264,12 +264,14 @@ def test_registry_builds_mmvitx_class_in_every_toolbox(family):
             assert type(registry.build(dict(type=f'mmvitx.{cls.__name__}', arch=arch))) is cls
 
 
+@pytest.mark.parametrize('speedups', [True, False], ids=['speedups', 'plain-ops'])
 @pytest.mark.parametrize('family', [f for f, cls in BACKBONES.items() if cls.reference])
-def test_outputs_equal_the_reference_implementation(family):
+def test_outputs_equal_the_reference_implementation(family, speedups):
     """The converter maps the reference's weights (strong random weights: every tensor at a
     trained model's scale) onto mmvitx's model, and both compute the same outputs, in float64 so
-    that only real differences show. Both are built in float64 too: the references compute some
-    position tables at construction, which in float32 would differ by float32 rounding."""
+    that only real differences show, with mmvitx's speed-up layer and with the plain torch ops
+    (``plain_ops``). Both are built in float64 too: the references compute some position tables at
+    construction, which in float32 would differ by float32 rounding."""
     builder = reference_builder(BACKBONES[family])
     default_dtype = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
@@ -282,7 +284,7 @@ def test_outputs_equal_the_reference_implementation(family):
         torch.set_default_dtype(default_dtype)
     model, reference = model.double().eval(), reference.double().eval()
     x = torch.randn(2, 3, 224, 224, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
+    with torch.no_grad(), plain_ops(not speedups):
         actual, expected = model(x), reference(x)
     assert len(actual) == len(expected)
     for level, (a, e) in enumerate(zip(actual, expected)):

@@ -7,10 +7,10 @@ backbone family and recipe runs through mmengine's Runner on the demo data (``de
 see ``mmvitx/datasets/demo.py``).
 
 What a family is comes from the backbone contract (``mmvitx.models.backbones.BACKBONES``: the
-family name, the no-decay keys, the channels of a built model) and from the fragments; what cannot
-be derived are the spec-derived parameter counts (``tests/spec_params.py``), the parameters each
-family means to exempt from weight decay (found by module type, below) and the few documented
-deviations of single configs from their recipe (``LEAF_DEVIATIONS``).
+family name, the no-decay keys, the channels of a built model) and from the fragments. What cannot
+be derived stays here: the exact parameter counts (``tests/spec_params.py``, from the published
+hyperparameters), the parameters each family means to exempt from weight decay (found by module
+type) and the documented deviations of single configs from their recipe (``LEAF_DEVIATIONS``).
 
 The run tests use the smallest real config of each family and recipe, with only what a CPU test
 needs changed: BN instead of SyncBN, no pretrained weights, small inputs, one iteration, a few
@@ -69,8 +69,8 @@ LEAF_DEVIATIONS = {
     'hrformer-b_heatmap_coco-384x288': dict(backbone=dict(drop_path_rate=0.3), batch_size=8),
 }
 # Exact counts of the pose models: the backbone with the one output its head reads, plus the head.
-# From the spec-derived figures of tests/spec_params.py (HRFormer's include mmpose's 1x1 heatmap
-# head; the others are SimpleBaseline heads on the stride-32 output).
+# From the figures of tests/spec_params.py (HRFormer's include mmpose's 1x1 heatmap head; the
+# others add a SimpleBaseline head on the stride-32 output).
 POSE_MODEL_PARAMS = {
     'hrformer': lambda arch, channels: HRFORMER_POSE_BACKBONE_AND_HEAD_PARAMS[arch],
     'fastervit': lambda arch, channels: (fastervit_backbone_params(arch, (3, ))
@@ -138,7 +138,8 @@ def _is_demo(path):
 
 
 def _family_class(backbone_cfg):
-    """The registered backbone class of a backbone config, and the family's of the contract."""
+    """The class a backbone config builds, which must be the one its family registered in the
+    backbone contract (``BACKBONES``)."""
     cls = MODELS.get(backbone_cfg['type'])
     assert cls is not None and BACKBONES.get(cls.family) is cls, backbone_cfg['type']
     return cls

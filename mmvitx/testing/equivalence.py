@@ -63,12 +63,14 @@ def _assert_close(actual: dict, expected: dict, tolerance: float, scale: float |
         if expected_value is None or value is None:
             assert value is expected_value, f'{name}: a gradient one way only'
             continue
-        if not expected_value.is_floating_point():
-            torch.testing.assert_close(value, expected_value, msg=lambda m: f'{name}: {m}')
-            continue
-        largest = scale if scale is not None else expected_value.abs().max().item()
-        torch.testing.assert_close(value, expected_value, atol=tolerance * largest,
-                                   rtol=tolerance, msg=lambda m: f'{name}: {m}')
+        limits = {}  # exact for integers (BatchNorm counters)
+        if expected_value.is_floating_point():
+            largest = scale
+            if largest is None:
+                largest = expected_value.abs().amax().item() if expected_value.numel() else 0.
+            limits = dict(atol=tolerance * largest, rtol=tolerance)
+        torch.testing.assert_close(value, expected_value, **limits,
+                                   msg=lambda message, name=name: f'{name}: {message}')
 
 
 def assert_same_with_plain_ops(model: torch.nn.Module, inputs, tolerance: float = 1e-4,
@@ -81,9 +83,10 @@ def assert_same_with_plain_ops(model: torch.nn.Module, inputs, tolerance: float 
     random projection of the outputs. Compared: both forwards' outputs (each to ``tolerance``
     times its largest magnitude), the gradients of the trainable parameters and of the inputs (to
     ``tolerance`` times the largest gradient), and the state dict afterwards (BatchNorm
-    statistics; to ``tolerance``); all of them to ``tolerance`` relative too. Under plain ops no mmvitx autograd function may be in the
-    graph. ``inputs``: a tensor or a tuple of them (the positional arguments). Parameter
-    ``.grad`` attributes are left alone.
+    statistics; to ``tolerance``), each also to ``tolerance`` relative. Under plain ops no
+    mmvitx autograd function may be in the graph. ``inputs``: a tensor or a tuple of them (the
+    positional arguments). Parameter ``.grad`` attributes are left alone; the default tolerance
+    leaves float32 rounding (about 3e-6 in small backbones) a wide margin.
 
     Returns:
         The names of the mmvitx autograd functions that the speed-up layer ran.

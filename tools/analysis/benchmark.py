@@ -14,8 +14,8 @@ implementation.
 
 What is measured (docs/benchmark.md has the details):
 
-- FAMILY ``--arch A``: the backbone class (``hrformer`` ``HRFormer``, ``fastervit`` ``FasterViT``,
-  ``mvit`` ``MViT``, ``psvit`` ``PSViT``) with its defaults (all four outputs), random weights;
+- FAMILY ``--arch A``: the registered backbone family (``mmvitx.models.backbones.BACKBONES``:
+  ``hrformer``, ``fastervit``, ``mvit``, ``psvit``) with its defaults (all outputs), random weights;
   ``--model-args KEY=VALUE`` passes constructor arguments (e.g. ``window_attention=True``).
   ``--arch`` takes a preset name or a Python dict literal of hyperparameters.
 - ``--config CONFIG``: the config's model, built with mmengine after ``init_default_scope`` of the
@@ -42,8 +42,9 @@ What is measured (docs/benchmark.md has the details):
   the allocations and frees that ``torch.profiler`` (``profile_memory=True``) records, in a separate
   untimed step.
 - ``--compare``: the reference implementation (FasterViT: the official ``fastervit`` package;
-  HRFormer: mmpose's ``HRFormer``; MViTv2: timm's ``mvitv2_*``; PSViT has none) is built with
-  random weights, converted with ``mmvitx.models.pretrained.get_converter(family)`` into the mmvitx
+  HRFormer: mmpose's ``HRFormer``; MViTv2: timm's ``mvitv2_*``; PSViT has none; each family's
+  contract names it, ``mmvitx/testing/references.py`` builds it) is built with random weights at a
+  trained model's scale, converted with ``mmvitx.models.pretrained.get_converter(family)`` into the mmvitx
   model, both outputs are checked to match (fp32, eval mode), then both run interleaved (alternate
   steps, alternating order) under the same conditions; ``--model-args with_cp=True`` then runs
   mmvitx with activation checkpointing (the reference keeps its defaults). Ratios are mmvitx /

@@ -3,7 +3,7 @@
 # path and the checkpoint. FasterViT's dense-prediction code is unreleased; where the paper is
 # silent, these follow Swin's mmdet/mmseg configs:
 # - Drop path: every task keeps the rate of the size's ImageNet-1k training in FasterViT's
-#   official repository (0.2 for FasterViT-0/2, 0.3 for -3/-4), within the range Swin uses in
+#   published settings (0.2 for FasterViT-0/2, 0.3 for -3/-4), within the range Swin uses in
 #   mmdet (0.2), mmseg (0.3) and mmpose (T 0.2, B 0.3).
 # - No weight decay on the position terms, which Swin exempts as `relative_position_bias_table` and
 #   `absolute_pos_embed`. FasterViT's are MLPs: the SwinV2-style continuous position bias of every
