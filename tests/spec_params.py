@@ -143,3 +143,17 @@ LEVEL_CHANNELS = {
     'mvit': MVIT_STAGE_CHANNELS,
     'psvit': PSVIT_LEVEL_CHANNELS,
 }
+
+
+# Exact counts of the pose models: the backbone with the one output its head reads, plus the head.
+# From the figures above (HRFormer's include mmpose's 1x1 heatmap head; the
+# others add a SimpleBaseline head on the stride-32 output).
+POSE_MODEL_PARAMS = {
+    'hrformer': lambda arch, channels: HRFORMER_POSE_BACKBONE_AND_HEAD_PARAMS[arch],
+    'fastervit': lambda arch, channels: (fastervit_backbone_params(arch, (3, ))
+                                         + simplebaseline_head_params(channels[3])),
+    'mvit': lambda arch, channels: (mvit_backbone_params(arch, (3, ))
+                                    + simplebaseline_head_params(channels[3])),
+    'psvit': lambda arch, channels: (psvit_backbone_params(arch, out_indices=(3, ))
+                                     + simplebaseline_head_params(channels[3])),
+}

@@ -131,7 +131,8 @@ def test_out_indices_select_levels(family):
 @pytest.mark.parametrize('family, options', VARIANTS)
 def test_gradients_reach_every_parameter(family, options):
     torch.manual_seed(0)
-    model = smallest(family, drop_path_rate=0.1, **options)
+    # No drop path: with a batch of 2 it can drop a branch for both images, leaving no gradient.
+    model = smallest(family, **options)
     model.init_weights()
     model.train()
     train_step_grads(model, torch.randn(2, 3, 131, 97))

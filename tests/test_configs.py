@@ -37,10 +37,8 @@ from mmvitx.models.backbones import BACKBONES
 from mmvitx.models.backbones.mvit import PoolingAttention
 from mmvitx.models.backbones.psvit import PSViT
 from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding, LayerScale
-from spec_params import (BACKBONE_PARAMS, HRFORMER_POSE_BACKBONE_AND_HEAD_PARAMS,
-                         PSVIT_BACKBONE_PARAMS, PSVIT_LEVEL_CHANNELS, fastervit_backbone_params,
-                         mvit_backbone_params, psvit_backbone_params,
-                         simplebaseline_head_params)
+from spec_params import (BACKBONE_PARAMS, POSE_MODEL_PARAMS, PSVIT_BACKBONE_PARAMS,
+                         PSVIT_LEVEL_CHANNELS, psvit_backbone_params)
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs'
@@ -67,18 +65,6 @@ BACKBONE_VARIANTS = {'cascade-mask-rcnn': 'backbone_det', 'ocr': 'backbone_ocr',
 # follows HRFormer's official config (drop path 0.3, 8 images per GPU).
 LEAF_DEVIATIONS = {
     'hrformer-b_heatmap_coco-384x288': dict(backbone=dict(drop_path_rate=0.3), batch_size=8),
-}
-# Exact counts of the pose models: the backbone with the one output its head reads, plus the head.
-# From the figures of tests/spec_params.py (HRFormer's include mmpose's 1x1 heatmap head; the
-# others add a SimpleBaseline head on the stride-32 output).
-POSE_MODEL_PARAMS = {
-    'hrformer': lambda arch, channels: HRFORMER_POSE_BACKBONE_AND_HEAD_PARAMS[arch],
-    'fastervit': lambda arch, channels: (fastervit_backbone_params(arch, (3, ))
-                                         + simplebaseline_head_params(channels[3])),
-    'mvit': lambda arch, channels: (mvit_backbone_params(arch, (3, ))
-                                    + simplebaseline_head_params(channels[3])),
-    'psvit': lambda arch, channels: (psvit_backbone_params(arch, out_indices=(3, ))
-                                     + simplebaseline_head_params(channels[3])),
 }
 DATA_ROOTS = {
     'cityscapes': 'data/cityscapes/',
