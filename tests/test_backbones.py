@@ -11,6 +11,7 @@ import inspect
 
 import pytest
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.registry import DefaultScope
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -84,6 +85,33 @@ def test_contract_is_declared(family):
     for key in cls.no_weight_decay_keys:
         assert any(key in name for name in names), (
             f'{family}: no_weight_decay_keys entry {key!r} matches no parameter')
+
+
+def norm_parameters(model):
+    """Parameters of normalization layers, which the configs exempt from weight decay by type
+    (mmengine's ``norm_decay_mult``)."""
+    norms = (_BatchNorm, nn.LayerNorm, nn.GroupNorm)
+    return {f'{module_name}.{name}'.lstrip('.')
+            for module_name, module in model.named_modules() if isinstance(module, norms)
+            for name, _ in module.named_parameters(recurse=False)}
+
+
+@pytest.mark.parametrize('family, options', VARIANTS)
+def test_no_weight_decay_keys_select_exactly_the_declared_parameters(family, options):
+    """The name keys of the configs (``no_weight_decay_keys``) select the parameters that
+    ``no_weight_decay()`` finds by what they are, in every preset that allows the options, and
+    nothing else besides normalization layers."""
+    cls = BACKBONES[family]
+    for arch in cls.arch_zoo:
+        try:
+            with torch.device('meta'):
+                model = cls(arch=arch, **options)
+        except ValueError:  # options this preset does not allow (explained there)
+            continue
+        norms = norm_parameters(model)
+        selected = {name for name, _ in model.named_parameters()
+                    if any(key in name for key in cls.no_weight_decay_keys)}
+        assert selected - norms == model.no_weight_decay() - norms, arch
 
 
 @pytest.mark.parametrize('family, arch', PRESETS)

@@ -34,11 +34,7 @@ from mmengine.runner import Runner
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmvitx.models.backbones import BACKBONES
-from mmvitx.models.backbones.mvit import PoolingAttention
-from mmvitx.models.backbones.psvit import PSViT
-from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding, LayerScale
-from spec_params import (BACKBONE_PARAMS, POSE_MODEL_PARAMS, PSVIT_BACKBONE_PARAMS,
-                         PSVIT_LEVEL_CHANNELS, psvit_backbone_params)
+from spec_params import BACKBONE_PARAMS, POSE_MODEL_PARAMS
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs'
@@ -177,17 +173,6 @@ def test_config_inventory():
     assert any(_is_demo(p) for p in CONFIGS), 'no demo config'
 
 
-@pytest.mark.parametrize('pooling', ['2d', '1d'])
-@pytest.mark.parametrize('arch', ['t', 's'])
-def test_psvit_param_formula(arch, pooling):
-    """The PSViT figures of tests/spec_params.py (by formula from the documented instantiations,
-    other output sets in tests/test_psvit.py) are the model's."""
-    model = PSViT(arch, pooling=pooling)
-    assert _num_params(model) == psvit_backbone_params(arch, pooling) == PSVIT_BACKBONE_PARAMS[
-        arch, pooling]
-    assert model.out_channels == PSVIT_LEVEL_CHANNELS[arch]
-
-
 @pytest.mark.parametrize('path', BASE_CONFIGS, ids=_rel)
 def test_base_config_loads(path):
     cfg = _load(path)
@@ -219,53 +204,10 @@ def test_backbone_fragment(path):
             assert backbone_cfg.norm_cfg.type == 'SyncBN', key
 
 
-def _fastervit_no_decay(backbone):
-    """Names of the FasterViT parameters meant to be exempt from weight decay, found by module type:
-    normalization layers (BN, LN, LN2d), layer scales and the position MLPs."""
-    exempt = (_BatchNorm, nn.LayerNorm, LayerScale, ContinuousPositionBias, GridPositionEmbedding)
-    return {f'backbone.{module_name}.{name}'
-            for module_name, module in backbone.named_modules() if isinstance(module, exempt)
-            for name, _ in module.named_parameters()}
-
-
-def _mvit_no_decay(backbone):
-    """Names of the MViT parameters meant to be exempt from weight decay, found by module type and
-    attribute: LayerNorms, the class token and absolute position embedding (v1) and the relative
-    position tables of the attentions (v2)."""
-    names = {f'backbone.{module_name}.{name}'
-             for module_name, module in backbone.named_modules()
-             if isinstance(module, nn.LayerNorm)
-             for name, _ in module.named_parameters()}
-    position = [backbone.cls_token, backbone.pos_embed] + [
-        table for module in backbone.modules() if isinstance(module, PoolingAttention)
-        for table in (module.rel_pos_h, module.rel_pos_w)]
-    position = {id(p) for p in position if p is not None}
-    return names | {f'backbone.{name}' for name, p in backbone.named_parameters()
-                    if id(p) in position}
-
-
-def _psvit_no_decay(backbone):
-    """Names of the PSViT parameters meant to be exempt from weight decay, found by module type and
-    attribute: LayerNorms (the output LN2d included) and the position terms, the absolute position
-    embedding and the class token (1-D design)."""
-    names = {f'backbone.{module_name}.{name}'
-             for module_name, module in backbone.named_modules()
-             if isinstance(module, nn.LayerNorm)
-             for name, _ in module.named_parameters()}
-    position = {id(p) for p in (backbone.cls_token, backbone.pos_embed) if p is not None}
-    return names | {f'backbone.{name}' for name, p in backbone.named_parameters()
-                    if id(p) in position}
-
-
-# What each family means to exempt, found independently of the no-decay keys that select it.
-NO_DECAY_PARAMS = {'fastervit': _fastervit_no_decay, 'mvit': _mvit_no_decay,
-                   'psvit': _psvit_no_decay}
-
-
-def _check_weight_decay(cfg, model, family):
-    """The custom no-decay keys select backbone parameters only; where ``NO_DECAY_PARAMS``
-    knows the family, exactly the parameters it finds (everything else keeps the base weight
-    decay)."""
+def _check_weight_decay(cfg, model):
+    """The custom no-decay keys select backbone parameters only: exactly the backbone's
+    ``no_weight_decay()`` (found by what the parameters are, not by name), and with
+    ``norm_decay_mult=0`` its normalization layers; everything else keeps the base weight decay."""
     init_default_scope(cfg.default_scope)
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     decay = {id(p): group['weight_decay']
@@ -274,13 +216,18 @@ def _check_weight_decay(cfg, model, family):
     outside = [name for name, _ in model.named_parameters()
                if not name.startswith('backbone.') and any(key in name for key in keys)]
     assert not outside, f'no-decay keys {keys} match outside the backbone: {outside}'
-    if family in NO_DECAY_PARAMS:
-        base = cfg.optim_wrapper.optimizer.weight_decay
-        backbone = {name: decay[id(p)] for name, p in model.named_parameters()
-                    if name.startswith('backbone.')}
-        expected = NO_DECAY_PARAMS[family](model.backbone)
-        assert {name for name, wd in backbone.items() if wd == 0} == expected
-        assert all(wd == base for name, wd in backbone.items() if name not in expected)
+    expected = {f'backbone.{name}' for name in model.backbone.no_weight_decay()}
+    if cfg.optim_wrapper.paramwise_cfg.get('norm_decay_mult') == 0:  # not in HRFormer's pose recipe
+        norms = (_BatchNorm, nn.LayerNorm, nn.GroupNorm)
+        expected |= {f'backbone.{module_name}.{name}'
+                     for module_name, module in model.backbone.named_modules()
+                     if isinstance(module, norms)
+                     for name, _ in module.named_parameters(recurse=False)}
+    base = cfg.optim_wrapper.optimizer.weight_decay
+    backbone = {name: decay[id(p)] for name, p in model.named_parameters()
+                if name.startswith('backbone.')}
+    assert {name for name, wd in backbone.items() if wd == 0} == expected
+    assert all(wd == base for name, wd in backbone.items() if name not in expected)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=_rel)
@@ -349,7 +296,7 @@ def test_config_builds_mmvitx_backbone(path):
     with torch.no_grad():
         outputs = model.backbone(torch.zeros(1, 3, 64, 64))
     assert [out.shape[1] for out in outputs] == list(model.backbone.out_channels)
-    _check_weight_decay(cfg, model, family)
+    _check_weight_decay(cfg, model)
 
 
 def _seg_recipe(cfg, lr, iters, batch, crop, num_classes, no_decay_keys):

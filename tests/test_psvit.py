@@ -10,7 +10,7 @@ from mmvitx.models.backbones import PSViT
 from mmvitx.models.backbones.psvit import (TokenPooling1d, convert_psvit, from_block_order,
                                            to_block_order)
 from mmvitx.utils.complexity import count_flops
-from spec_params import PSVIT_LEVEL_CHANNELS, psvit_backbone_params
+from spec_params import PSVIT_BACKBONE_PARAMS, PSVIT_LEVEL_CHANNELS, psvit_backbone_params
 
 
 def num_params(module):
@@ -34,6 +34,16 @@ def test_parameter_counts(arch, pooling, out_indices):
 
 # The instantiations' budget (README, "PSViT"): DeiT-Tiny 5.7M / 1.3 GFLOPs and DeiT-Small 22M /
 # 4.6 GFLOPs at 224, counted like DeiT's with a 1000-class Linear on the last stage.
+@pytest.mark.parametrize('pooling', ['2d', '1d'])
+@pytest.mark.parametrize('arch', ['t', 's'])
+def test_documented_counts_equal_the_formula(arch, pooling):
+    """The figures README and the configs quote (tests/spec_params.py) are the formula's and the
+    model's."""
+    model = PSViT(arch, pooling=pooling)
+    assert num_params(model) == psvit_backbone_params(arch, pooling) == PSVIT_BACKBONE_PARAMS[
+        arch, pooling]
+
+
 @pytest.mark.parametrize('arch, params, gflops, budget_params, budget_gflops', [
     ('t', 5_537_960, 1.2936, 5.7e6, 1.3),
     ('s', 21_809_512, 4.5914, 22e6, 4.6),

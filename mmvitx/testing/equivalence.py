@@ -7,14 +7,14 @@ import torch
 from ..models.layers import plain_ops
 
 
-def _tensors(outputs) -> list[torch.Tensor]:
+def flatten_tensors(outputs) -> list[torch.Tensor]:
     """The tensors in a model's outputs (a tensor, or lists, tuples and dicts of them), in order."""
     if isinstance(outputs, torch.Tensor):
         return [outputs]
     if isinstance(outputs, dict):
         outputs = list(outputs.values())
     if isinstance(outputs, (list, tuple)):
-        return [tensor for output in outputs for tensor in _tensors(output)]
+        return [tensor for output in outputs for tensor in flatten_tensors(output)]
     return []
 
 
@@ -42,8 +42,8 @@ def _run(model, inputs, seed):
     with torch.random.fork_rng():  # the same dropout and drop-path draws in both runs
         torch.manual_seed(seed)
         with torch.no_grad():
-            inference = _tensors(model(*inputs))
-        outputs = _tensors(model(*inputs))
+            inference = flatten_tensors(model(*inputs))
+        outputs = flatten_tensors(model(*inputs))
     generator = torch.Generator().manual_seed(seed)
     loss = sum((out * torch.randn(out.shape, generator=generator, dtype=out.dtype).to(out.device)
                 ).sum() for out in outputs)

@@ -81,6 +81,7 @@ import torch
 import torch.nn as nn
 
 from mmvitx.models.backbones import BACKBONES
+from mmvitx.testing.equivalence import flatten_tensors
 from mmvitx.testing.references import ReferenceUnavailable, quiet_imports, reference_builder
 
 MODES = ('infer', 'train')
@@ -355,16 +356,6 @@ def build_config_model(config: str, part: str) -> tuple[nn.Module, str]:
         raise BenchmarkError(f'{config}: the model ({type(model).__name__}) has no {needed}')
     name = osp.splitext(osp.basename(config))[0] + ('' if part == 'model' else f' ({part})')
     return ConfigModel(model, part, scope), name
-
-
-def flatten_tensors(value) -> list[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (list, tuple)):
-        return [t for item in value for t in flatten_tensors(item)]
-    return []
 
 
 # Backbone options that change how mmvitx computes, not what: allowed with --compare.

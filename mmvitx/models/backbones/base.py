@@ -91,7 +91,8 @@ class DenseBackbone(BaseModule):
       ``num_stages``: the largest ``frozen_stages`` (which freezes the stem at 0, then stages).
     - ``no_weight_decay_keys``: substrings of the parameter names exempt from weight decay besides
       the normalization layers (position tables and embeddings, class tokens, layer scales): the
-      configs' ``paramwise_cfg.custom_keys`` (timm's ``no_weight_decay`` habit).
+      configs' ``paramwise_cfg.custom_keys``. ``no_weight_decay()`` names the parameters they are
+      meant to select, found by what they are (timm's habit), so that tests can check the keys.
     - ``variants``: constructor options that change the architecture beyond the presets (window
       attention, another token pooling); the generic tests build each one too.
     - ``reference``: ``'module:function'`` building the family's reference implementation with the
@@ -147,6 +148,17 @@ class DenseBackbone(BaseModule):
     @property
     def out_strides(self) -> tuple[int, ...]:
         return tuple(self.level_strides[i] for i in self.out_indices)
+
+    def no_weight_decay(self) -> set[str]:
+        """Names of the parameters exempt from weight decay besides the normalization layers,
+        found by module type or attribute (``_no_weight_decay_parameters``), not by name."""
+        exempt = {id(p) for p in self._no_weight_decay_parameters() if p is not None}
+        return {name for name, p in self.named_parameters() if id(p) in exempt}
+
+    def _no_weight_decay_parameters(self):
+        """The position tables and embeddings, class tokens and layer scales (None entries are
+        skipped)."""
+        return ()
 
     def out_sizes(self, height: int, width: int) -> list[tuple[int, int]]:
         """The (H, W) of each output for an input of ``height`` x ``width``."""

@@ -21,8 +21,8 @@ import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 
-from ..layers import (ContinuousBiasWindowAttention, ConvModuleChain, FoldedConvModule,
-                      GridPositionEmbedding, LayerNorm2d, LayerScale, LinearFFN,
+from ..layers import (ContinuousBiasWindowAttention, ContinuousPositionBias, ConvModuleChain,
+                      FoldedConvModule, GridPositionEmbedding, LayerNorm2d, LayerScale, LinearFFN,
                       batch_norm_act, window_merge, window_partition, windowed)
 from ..pretrained import register_converter
 from .base import (DenseBackbone, check_outputs_and_freezing, init_transformer_weights,
@@ -356,6 +356,10 @@ class FasterViT(DenseBackbone):
             if i < NUM_STAGES - 1:
                 x = self.downsamples[i](x)
         return tuple(outs)
+
+    def _no_weight_decay_parameters(self):
+        exempt = (LayerScale, ContinuousPositionBias, GridPositionEmbedding)
+        return [p for m in self.modules() if isinstance(m, exempt) for p in m.parameters()]
 
     def _init_layers(self):
         init_transformer_weights(self)

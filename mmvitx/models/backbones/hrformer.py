@@ -17,8 +17,8 @@ from mmengine.model.weight_init import constant_init, kaiming_init, trunc_normal
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..layers import (ConvModuleChain, DepthwiseConvFFN, FoldedConvModule,
-                      FoldedDepthwiseSeparableConvModule, LocalWindowSelfAttention, inplace_add,
-                      inplace_relu, run_conv_chain)
+                      FoldedDepthwiseSeparableConvModule, LocalWindowSelfAttention,
+                      WindowMultiheadAttention, inplace_add, inplace_relu, run_conv_chain)
 from ..pretrained import register_converter
 from .base import DenseBackbone, check_outputs_and_freezing, register_backbone
 
@@ -270,6 +270,10 @@ class HRFormer(DenseBackbone):
                         for i, layer in enumerate(transition)]
             branches = stage(branches)
         return tuple(branches[i].contiguous() for i in self.out_indices)
+
+    def _no_weight_decay_parameters(self):
+        return [m.relative_position_bias_table for m in self.modules()
+                if isinstance(m, WindowMultiheadAttention)]
 
     def _init_layers(self):
         for module in self.modules():

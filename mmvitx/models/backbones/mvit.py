@@ -332,6 +332,11 @@ class MViT(DenseBackbone):
                 outs.append(self.out_norms[str(stage)](out).contiguous())
         return tuple(outs)
 
+    def _no_weight_decay_parameters(self):
+        rel_pos = [table for module in self.modules() if isinstance(module, PoolingAttention)
+                   for table in (module.rel_pos_h, module.rel_pos_w)]
+        return [*rel_pos, self.cls_token, self.pos_embed]
+
     def _init_layers(self):
         rel_pos = [table for module in self.modules() if isinstance(module, PoolingAttention)
                    for table in (module.rel_pos_h, module.rel_pos_w)]

@@ -327,6 +327,9 @@ class PSViT(DenseBackbone):
             outs[stage + 1] = grid
         return tuple(self.out_norms[str(i)](outs[i]).contiguous() for i in self.out_indices)
 
+    def _no_weight_decay_parameters(self):
+        return [self.cls_token, self.pos_embed]
+
     def _init_layers(self):
         init_transformer_weights(self, (self.cls_token, self.pos_embed))
 
