@@ -274,6 +274,8 @@ def test_unknown_arch_names_and_keys_list_the_valid_ones(family):
     with pytest.raises(ValueError) as error:
         cls(arch={k: v for k, v in preset.items() if k != some_required})
     assert some_required in str(error.value)
+    with pytest.raises(TypeError, match='preset name'):
+        cls(arch=['not', 'an', 'arch'])
     alias, target = next(iter(cls.arch_aliases.items()), (None, None))
     if alias is not None:
         assert cls.resolve_arch(alias) == cls.resolve_arch(target)

@@ -139,6 +139,7 @@ def test_invalid_arguments_are_explained():
     with pytest.raises(ValueError, match='out_indices'):
         FasterViT('0', out_indices=(4, ))
     assert FasterViT('faster_vit_0_224').arch == FasterViT('0').arch  # official names work
+    assert FasterViT(2).arch == FasterViT('2').arch  # a number as in the paper's names
 
 
 def test_out_indices_select_stages():

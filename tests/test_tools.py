@@ -165,6 +165,16 @@ def test_help_documents_options(tool, options):
         assert option in result.stdout
 
 
+@pytest.mark.parametrize('script, needs', [('dist_train.sh', 'CONFIG NPROC'),
+                                           ('dist_test.sh', 'CONFIG CHECKPOINT NPROC')])
+def test_dist_scripts_without_arguments_print_usage(script, needs):
+    result = subprocess.run(['bash', TOOLS / script], capture_output=True, text=True,
+                            timeout=TIMEOUT)
+    assert result.returncode == 2
+    assert f'usage: bash {TOOLS / script} {needs}' in result.stderr
+    assert 'unbound variable' not in result.stderr
+
+
 def packaged_config(name):
     """A toolbox's packaged config, e.g. 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'."""
     from mmengine.hub import get_config

@@ -4,6 +4,10 @@
 # On machines without CUDA the processes use the gloo backend on CPU.
 set -euo pipefail
 
+if [[ $# -lt 3 ]]; then
+    echo "usage: bash $0 CONFIG CHECKPOINT NPROC [test.py arguments]  (python tools/test.py --help lists them)" >&2
+    exit 2
+fi
 CONFIG=$1
 CHECKPOINT=$2
 NPROC=$3

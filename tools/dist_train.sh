@@ -4,6 +4,10 @@
 # On machines without CUDA the processes use the gloo backend on CPU.
 set -euo pipefail
 
+if [[ $# -lt 2 ]]; then
+    echo "usage: bash $0 CONFIG NPROC [train.py arguments]  (python tools/train.py --help lists them)" >&2
+    exit 2
+fi
 CONFIG=$1
 NPROC=$2
 NNODES=${NNODES:-1}

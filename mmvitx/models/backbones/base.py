@@ -39,9 +39,14 @@ def resolve_arch(family: str, arch: str | dict, arch_zoo: dict, arch_aliases: di
     A dict must hold the ``required`` keys and may override ``arch_defaults``; anything else is an
     error that lists what is valid.
     """
+    if isinstance(arch, int) and not isinstance(arch, bool):
+        arch = str(arch)  # arch=2 for FasterViT's '2'
     if isinstance(arch, str):
         arch = arch_zoo[preset_name(family, arch, arch_zoo, arch_aliases)]
-    if not isinstance(arch, dict) or not required <= set(arch):
+    elif not isinstance(arch, dict):
+        raise TypeError(f'{family} arch must be a preset name {list(arch_zoo)} or a dict of '
+                        f'hyperparameters, got {type(arch).__name__} {arch!r}')
+    if not required <= set(arch):
         raise ValueError(f'A custom {family} arch needs the keys {sorted(required)}, got {arch}')
     unknown = set(arch) - required - set(arch_defaults)
     if unknown:
