@@ -165,6 +165,23 @@ def test_help_documents_options(tool, options):
         assert option in result.stdout
 
 
+def test_shortened_training_with_a_longer_schedule_is_warned():
+    from mmengine.config import Config
+
+    from mmvitx.utils.toolbox import warn_unfinished_schedules
+    cfg = Config(dict(param_scheduler=[
+        dict(type='LinearLR', by_epoch=False, begin=0, end=20),
+        dict(type='PolyLR', by_epoch=False, begin=20, end=150),
+        dict(type='MultiStepLR', milestones=[8, 11], end=12)]))
+    warnings = warn_unfinished_schedules(cfg, {'train_cfg.max_iters': 40})
+    assert len(warnings) == 1
+    assert 'train_cfg.max_iters=40' in warnings[0] and 'param_scheduler.1.end=40' in warnings[0]
+    epoch_warnings = warn_unfinished_schedules(cfg, {'train_cfg.max_epochs': 6})
+    assert len(epoch_warnings) == 1 and 'param_scheduler.2.end=6' in epoch_warnings[0]
+    assert not warn_unfinished_schedules(cfg, {'train_cfg.max_iters': 150})
+    assert not warn_unfinished_schedules(cfg, {'model.backbone.drop_path_rate': 0.1})
+
+
 @pytest.mark.parametrize('script, needs', [('dist_train.sh', 'CONFIG NPROC'),
                                            ('dist_test.sh', 'CONFIG CHECKPOINT NPROC')])
 def test_dist_scripts_without_arguments_print_usage(script, needs):

@@ -38,6 +38,7 @@ def load_config(config: str, launcher: str, cfg_options: dict | None,
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+        warn_unfinished_schedules(cfg, cfg_options)
     if cfg.get('default_scope') not in TOOLBOXES:
         raise ToolError(f'{config}: default_scope is {cfg.get("default_scope")!r}; the tools run '
                         f'configs of {", ".join(TOOLBOXES)} (default_scope tells which).')
@@ -46,6 +47,32 @@ def load_config(config: str, launcher: str, cfg_options: dict | None,
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
     return cfg
+
+
+def warn_unfinished_schedules(cfg: Config, cfg_options: dict) -> list[str]:
+    """Warn (and return the warnings) where ``--cfg-options`` shortened the training loop
+    (``train_cfg.max_iters`` / ``max_epochs``) but a parameter scheduler still ends later: its
+    learning rate would stop part-way, e.g. a 40-iteration run ending at a warm-up-level lr
+    instead of 0. The warning names the override and the option to add."""
+    warnings = []
+    for key, by_epoch in (('train_cfg.max_iters', False), ('train_cfg.max_epochs', True)):
+        if key not in cfg_options:
+            continue
+        length = cfg_options[key]
+        for i, scheduler in enumerate(_as_list(cfg.get('param_scheduler') or [])):
+            end = scheduler.get('end')
+            if (end is None or scheduler.get('by_epoch', True) != by_epoch
+                    or not isinstance(length, int) or end <= length):
+                continue
+            unit = 'epoch' if by_epoch else 'iteration'
+            warnings.append(
+                f'--cfg-options {key}={length}, but param_scheduler[{i}] ({scheduler.get("type")}) '
+                f'ends at {unit} {end}: the schedule stops part-way. Add '
+                f'param_scheduler.{i}.end={length} (and shorten the schedulers before it) to '
+                f'finish it.')
+    for warning in warnings:
+        _log_once(warning, logging.WARNING)
+    return warnings
 
 
 def enable_amp(cfg: Config) -> None:
