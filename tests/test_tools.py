@@ -247,6 +247,7 @@ def test_missing_dataset_names_path_and_preparation(tmp_path, config, data_root)
     assert f"dataset root '{data_root}' does not exist" in result.stderr
     assert 'Dataset preparation' in result.stderr and 'generate_demo_data.py' in result.stderr
     assert 'Traceback' not in result.stderr
+    assert 'pkg_resources' not in result.stderr  # third-party deprecation noise is filtered
 
 
 ALLOCATION_FAULTS = '''

@@ -4,9 +4,16 @@ Imports neither torch nor mmvitx (mmengine's DictAction only), so that --help an
 """
 import argparse
 import os
+import warnings
 from collections.abc import Callable
 
-from mmengine.config import DictAction
+# mmengine, mmcv and the toolboxes import pkg_resources, which setuptools >= 81 deprecates with a
+# warning per importing package (four per launch, on every rank): noise for the tools' users,
+# nothing they can act on.
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated as an API',
+                        category=UserWarning)
+
+from mmengine.config import DictAction  # noqa: E402
 
 
 def parse_tool_args(tool: str, description: str, work_dir_holds: str, cfg_example: str,
