@@ -260,7 +260,7 @@ def step():  # 64 MiB maps, as a forward pass at high resolution allocates
 for _ in range(10):  # the heap grows to the working set
     step()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(3):
+for _ in range(10):
     step()
 print(applied, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 '''
@@ -270,8 +270,11 @@ print(applied, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 def test_tools_reuse_freed_memory_for_large_tensors():
     """What the tools set at start-up (mmvitx.utils.allocator): once the heap holds the working
     set, steps that allocate 64 MiB tensors reuse freed memory instead of page-faulting in fresh
-    pages (3 x 16 384 per step with 4 KiB pages under glibc's defaults);
-    MMVITX_KEEP_FREED_MEMORY=0 keeps the defaults."""
+    pages (3 x 16 384 per step with 4 KiB pages under glibc's defaults, 491 520 in the 10 measured
+    steps); MMVITX_KEEP_FREED_MEMORY=0 keeps the defaults. Fragmentation sometimes makes the heap
+    grow by one more 64 MiB block after the warm-up (3 of 100 runs grew in the 3 steps measured
+    before; 0 of 60 runs by more than one block in 10 steps), so one block's 16 384 fresh pages
+    are allowed: 30x fewer than without the setting."""
     counts = {}
     for setting in ('1', '0'):
         result = subprocess.run([sys.executable, '-c', ALLOCATION_FAULTS], capture_output=True,
@@ -280,6 +283,6 @@ def test_tools_reuse_freed_memory_for_large_tensors():
         applied, faults = result.stdout.split()
         counts[setting] = (applied, int(faults))
     assert counts['1'][0] == 'True' and counts['0'][0] == 'False'
-    assert counts['1'][1] < 1000
+    assert counts['1'][1] <= 16_384 + 1000
     # Unless the kernel backs them with huge pages, fresh maps fault once per 4 KiB page.
-    assert counts['0'][1] > 100_000 or counts['0'][1] < 1000
+    assert counts['0'][1] > 400_000 or counts['0'][1] < 1000
