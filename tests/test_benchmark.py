@@ -104,6 +104,7 @@ def check_comparison(report, modes, size=(64, 64)):
         check_row(ref, ref['mode'], size)
 
 
+@pytest.mark.slow
 def test_compare_fastervit_with_the_official_model(run):
     pytest.importorskip('fastervit.models.faster_vit')
     report = run('fastervit', '--arch', FASTERVIT_0_SMALL_WINDOWS, '--img-size', '64',
@@ -120,12 +121,14 @@ def test_compare_fastervit_rejects_sizes_the_official_model_cannot_take(run, too
         run('fastervit', '--arch', '0', '--img-size', '64', '--compare')
 
 
+@pytest.mark.slow
 def test_compare_hrformer_with_mmpose(run):
     report = run('hrformer', '--arch', 't', '--img-size', '64', '--compare', '--no-flops')
     check_comparison(report, ('infer', ))
     assert report['results'][0]['params'] == report['results'][1]['params']
 
 
+@pytest.mark.slow
 def test_compare_with_activation_checkpointing(run):
     """``with_cp`` changes how mmvitx computes, not what: allowed with --compare, and named."""
     report = run('hrformer', '--arch', 't', '--img-size', '64', '--mode', 'train', '--compare',
@@ -137,6 +140,7 @@ def test_compare_with_activation_checkpointing(run):
     assert report['comparisons'][0]['memory_ratio'] < 0.8
 
 
+@pytest.mark.slow
 def test_compare_mvit_with_timm(run):
     pytest.importorskip('timm')
     report = run('mvit', '--arch', 't', '--img-size', '64', '--compare', '--no-flops')
@@ -144,6 +148,7 @@ def test_compare_mvit_with_timm(run):
     assert 'mvitv2_tiny' in report['results'][1]['impl']
 
 
+@pytest.mark.slow
 def test_interleaved_sizes_report_time_against_size(run):
     """--interleave-sizes: every size timed in each repeat; each size's time relative to the
     first is the median of the per-repeat ratios of the rows' own samples."""
@@ -169,6 +174,7 @@ def test_interleaved_sizes_report_time_against_size(run):
     ('hrformer-t_fcn_cityscapes.py', '64x96', "mode='tensor'"),
     ('hrformer-t_faster-rcnn_coco.py', '64', 'backbone + neck'),  # RoI heads are not traced
 ])
+@pytest.mark.slow
 def test_config_models(run, config, size, flops_of):
     """A segmentor (inference, then losses on a random label map) and a detector (predict, then
     losses on random boxes), whole model, at a tiny size."""
@@ -182,6 +188,7 @@ def test_config_models(run, config, size, flops_of):
         assert row['impl'] == 'config' and row['flops_of'] == flops_of
 
 
+@pytest.mark.slow
 def test_plot_and_command_line(tmp_path):
     """The command line as a user runs it: two sizes, the JSON and the throughput plot."""
     pytest.importorskip('matplotlib')
