@@ -1,4 +1,5 @@
-"""FasterViT backbone: exact sizes, any input size with dynamic carrier tokens, options, inference
+"""FasterViT backbone: exact sizes, any input size with dynamic carrier tokens (equal to the
+official any-resolution model, or extrapolated from the pretraining grid), options, inference
 caching, registry, and conversion checked against the official ``fastervit`` package."""
 import subprocess
 import sys
@@ -10,8 +11,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmvitx.models.backbones import FasterViT
 from mmvitx.models.backbones.fastervit import HATBlock, arch_zoo, convert_fastervit
-from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding
-from mmvitx.testing.references import strong_randomize_
+from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding, plain_ops
+from mmvitx.testing.references import (build_fastervit_any_res_pair, build_fastervit_pair,
+                                       strong_randomize_)
 from spec_params import fastervit_backbone_params
 from training_step import assert_training_step_matches
 
@@ -20,6 +22,10 @@ CHANNELS = {'0': (64, 128, 256, 512), '2': (96, 192, 384, 768)}
 # Small but complete: carrier tokens in stage 3, layer scale and stage-end propagation.
 TINY = dict(embed_dims=32, stem_dims=16, depths=(1, 1, 2, 2), num_heads=(2, 2, 4, 4),
             layer_scale=1e-5, propagation=True)
+# Float64 tolerances relative to the largest output: the official models round the propagated
+# carrier tokens to float32 (they upsample them in float32), which shows at about 2e-8.
+EXACT = 1e-9
+PROPAGATED_IN_FLOAT32 = 1e-7
 
 
 def num_params(module):
@@ -292,3 +298,145 @@ def test_training_step_matches_official():
     x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
     assert_training_step_matches(model, reference, convert_fastervit, run_model, run_reference, x,
                                  tolerance=1e-7)
+
+
+# ----------------------------------------------------------------------------- any resolution
+def float64_pair(builder, arch, size, **model_kwargs):
+    """A reference pair with strong random weights, built in float64 (the official model
+    computes position tables at construction)."""
+    default_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        model, reference, _ = builder(arch, size, **model_kwargs)
+    finally:
+        torch.set_default_dtype(default_dtype)
+    return model.double().eval(), reference.double().eval()
+
+
+def assert_outputs_equal(actual, expected, tolerance):
+    assert len(actual) == len(expected)
+    for level, (a, e) in enumerate(zip(actual, expected)):
+        assert e.std() > 0.1, level  # strong weights: outputs of order 1
+        scale = max(1., float(e.abs().max()))
+        assert float((a - e).abs().max()) <= tolerance * scale, level
+
+
+def float64_input(size):
+    return torch.randn(1, 3, *size, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+
+
+@pytest.mark.parametrize('size', [(512, 640), (480, 480)], ids=['512x640', '480x480'])
+@pytest.mark.parametrize('arch, tolerance, plain_ops_runs', [
+    (TINY, PROPAGATED_IN_FLOAT32, (False, True)),
+    ('0', EXACT, (False, )),  # the plain ops of the same layers run with TINY (CPU time)
+], ids=['tiny', '0'])
+def test_default_mode_equals_the_official_any_res_model(arch, tolerance, plain_ops_runs, size):
+    """Non-square (10x12 carrier tokens: no ``hat_pos_embed`` in the official model, whose
+    conversion gives a zero term) and square (10x10), both padded to window multiples (stride-16
+    maps 32x40 and 30x30), with the speed-up layer and with the plain ops."""
+    pytest.importorskip('fastervit', reason='the official fastervit 1.0.0 package is not installed')
+    model, reference = float64_pair(build_fastervit_any_res_pair, arch, size)
+    x = float64_input(size)
+    with torch.no_grad():
+        expected = reference(x)
+        for plain in plain_ops_runs:
+            with plain_ops(plain):
+                assert_outputs_equal(model(x), expected, tolerance)
+
+
+def test_extrapolate_mode_is_the_fixed_model_at_224_and_differs_from_any_res_elsewhere():
+    pytest.importorskip('fastervit', reason='the official fastervit 1.0.0 package is not installed')
+    model, reference = float64_pair(build_fastervit_pair, TINY, (224, 224),
+                                    carrier_token_mode='extrapolate')
+    with torch.no_grad():
+        assert_outputs_equal(model(float64_input((224, 224))),
+                             reference(float64_input((224, 224))), PROPAGATED_IN_FLOAT32)
+
+    size = (512, 640)
+    any_res, reference = float64_pair(build_fastervit_any_res_pair, TINY, size)
+    extrapolated = FasterViT(TINY, carrier_token_mode='extrapolate').double().eval()
+    extrapolated.load_state_dict(any_res.state_dict())
+    with torch.no_grad():
+        expected, actual = reference(float64_input(size)), extrapolated(float64_input(size))
+    assert_outputs_equal(actual[:2], expected[:2], EXACT)  # the convolutional stages
+    for a, e in zip(actual[2:], expected[2:]):  # the carrier-token stage and the one after it
+        assert float((a - e).abs().max()) > 1e-2 * float(e.abs().max())
+
+
+def test_single_window_map_has_no_carrier_tokens_as_in_the_official_any_res_model():
+    """At 96x96 the stride-16 map (6x6) is one window: the official any-resolution model has no
+    carrier-token weights there, and mmvitx's default mode leaves its own unused."""
+    official = pytest.importorskip('fastervit.models.faster_vit_any_res',
+                                   reason='the official fastervit 1.0.0 package is not installed')
+    size = (96, 96)
+    default_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        reference = official.FasterViT(
+            dim=TINY['embed_dims'], in_dim=TINY['stem_dims'], depths=list(TINY['depths']),
+            window_size=[7] * 4, ct_size=2, mlp_ratio=4, num_heads=list(TINY['num_heads']),
+            resolution=list(size), drop_path_rate=0., layer_scale=TINY['layer_scale'],
+            do_propagation=True)
+    finally:
+        torch.set_default_dtype(default_dtype)
+    reference = strong_randomize_(reference).double().eval()
+    model = FasterViT(TINY).double().eval()
+    result = model.load_state_dict(convert_fastervit(reference.state_dict()), strict=False)
+    assert not result.unexpected_keys
+    assert {k.split('.')[4] for k in result.missing_keys if k.startswith('stages.')} == {
+        'ct_pos', 'ct_norm1', 'ct_attn', 'ct_ls1', 'ct_norm2', 'ct_ffn', 'ct_ls2'}
+    x = float64_input(size)
+    with torch.no_grad():
+        expected = [model.out_norms[str(i)](e)
+                    for i, e in enumerate(official_stage_outputs(reference, x))]
+        assert_outputs_equal(model(x), expected, EXACT)
+    # The previous behaviour keeps them: a 2x2 carrier grid for the single window.
+    extrapolated = FasterViT(TINY, carrier_token_mode='extrapolate').eval()
+    assert capture_carrier_grids(extrapolated, torch.randn(1, 3, *size)) == [(2, 2)] * 2
+
+
+def test_converter_gives_non_square_any_res_checkpoints_a_zero_carrier_position_term(tmp_path):
+    """The official any-resolution models built for a non-square input have no ``hat_pos_embed``
+    (their only difference in keys from square ones): the converted blocks get a carrier position
+    MLP whose output layer is zero, so that the checkpoint loaded from file computes what the
+    official model computes, and the term can still be learnt."""
+    official = pytest.importorskip('fastervit.models.faster_vit_any_res',
+                                   reason='the official fastervit 1.0.0 package is not installed')
+
+    def official_state(size):
+        model = official.FasterViT(
+            dim=TINY['embed_dims'], in_dim=TINY['stem_dims'], depths=list(TINY['depths']),
+            window_size=[7] * 4, ct_size=2, mlp_ratio=4, num_heads=list(TINY['num_heads']),
+            resolution=list(size), layer_scale=TINY['layer_scale'], do_propagation=True)
+        return model.state_dict()
+
+    square, non_square = official_state((480, 480)), official_state((512, 640))
+    assert not set(non_square) - set(square)
+    assert {k for k in set(square) - set(non_square) if 'relative_bias' not in k} == {
+        f'levels.2.blocks.{j}.hat_pos_embed.cpb_mlp.{name}' for j in range(TINY['depths'][2])
+        for name in ('0.weight', '0.bias', '2.weight')}
+
+    model, reference = float64_pair(build_fastervit_any_res_pair, TINY, (512, 640))
+    state = {k: v.float() for k, v in reference.official.state_dict().items()}
+    path = tmp_path / 'fastervit_tiny_512x640.pth.tar'
+    torch.save({'state_dict': state}, path)
+    loaded = FasterViT(TINY, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    loaded.init_weights()
+    converted = convert_fastervit(state)
+    assert list(convert_fastervit(converted)) == list(converted)
+    for j in range(TINY['depths'][2]):
+        block = f'stages.2.blocks.{j}.'
+        assert not converted[block + 'ct_pos.mlp.2.weight'].any()
+        assert torch.equal(converted[block + 'ct_pos.mlp.0.weight'],
+                           converted[block + 'window_pos.mlp.0.weight'])
+    loaded.out_norms.load_state_dict(model.out_norms.state_dict())
+    loaded = loaded.double().eval()
+    x = float64_input((512, 640))
+    with torch.no_grad():
+        # float32 weights in the file: the reference computes with them too
+        reference.official.load_state_dict(state)
+        assert_outputs_equal(loaded(x), reference(x), PROPAGATED_IN_FLOAT32)
+
+    loaded.train()
+    sum(out.square().mean() for out in loaded(x)).backward()
+    assert loaded.stages[2].blocks[0].ct_pos.mlp[2].weight.grad.any()

@@ -167,6 +167,10 @@ def _randomize_both(model, reference, seed):
 
 
 def build_fastervit_pair(arch, size, seed=0, **model_kwargs):
+    """The official fixed-resolution FasterViT (``faster_vit_*_224``'s model) built for the square
+    ``size``, and mmvitx's FasterViT with ``pretrain_img_size`` = that size. At the sizes it takes
+    (stage maps of window multiples) both of mmvitx's carrier-token modes compute what it
+    computes; :func:`build_fastervit_any_res_pair` is the default mode's reference at any size."""
     from mmvitx.models.backbones.fastervit import FasterViT
     official = import_reference('fastervit.models.faster_vit', 'fastervit', 'fastervit')
     resolved = FasterViT.resolve_arch(arch)
@@ -185,21 +189,75 @@ def build_fastervit_pair(arch, size, seed=0, **model_kwargs):
                 f'FasterViT at {height}x{width}: the stride-{4 << i} map holds a single window, '
                 f'where the official FasterViT drops its carrier tokens and mmvitx keeps them; '
                 f'choose a larger size or smaller window_sizes')
-    with quiet_imports():
-        reference = official.FasterViT(
-            dim=resolved['embed_dims'], in_dim=resolved['stem_dims'],
-            depths=list(resolved['depths']), window_size=list(windows),
-            ct_size=resolved['ct_size'], mlp_ratio=resolved['mlp_ratio'],
-            num_heads=list(resolved['num_heads']), resolution=height, drop_path_rate=0.,
-            num_classes=0, layer_scale=resolved['layer_scale'], layer_scale_conv=None,
-            hat=list(resolved['carrier_tokens']), do_propagation=resolved['propagation'])
+    reference = _official_fastervit(official, resolved, height)
     # The official model fixes its resolution at construction; mmvitx's position terms match it
     # with pretrain_img_size = the input size (no effect on the amount of computation).
     model = FasterViT(dict(resolved, pretrain_img_size=height), **model_kwargs)
+    return _fastervit_pair(model, reference, seed, 'fastervit (official)')
+
+
+def _official_fastervit(official, resolved: dict, resolution):
+    """The official FasterViT (module ``official``) of an mmvitx arch, built for ``resolution``,
+    without classifier or drop path."""
+    with quiet_imports():
+        return official.FasterViT(
+            dim=resolved['embed_dims'], in_dim=resolved['stem_dims'],
+            depths=list(resolved['depths']), window_size=list(resolved['window_sizes']),
+            ct_size=resolved['ct_size'], mlp_ratio=resolved['mlp_ratio'],
+            num_heads=list(resolved['num_heads']), resolution=resolution, drop_path_rate=0.,
+            num_classes=0, layer_scale=resolved['layer_scale'], layer_scale_conv=None,
+            hat=list(resolved['carrier_tokens']), do_propagation=resolved['propagation'])
+
+
+def _fastervit_pair(model, reference, seed, name):
+    """Strong weights for ``reference``, converted into ``model``; the pair as the builders
+    return it."""
     _randomize_both(model, reference, seed)
     load_converted('fastervit', model, reference.state_dict())
-    wrapper = FasterViTReference(reference, model.out_norms, model.out_indices)
-    return model, wrapper, 'fastervit (official)'
+    return model, FasterViTReference(reference, model.out_norms, model.out_indices), name
+
+
+def _fastervit_stage_side(side: int, stage: int) -> int:
+    """A side of FasterViT's stage-``stage`` map for an input side: the stem's two and each
+    downsample's stride-2 convolutions (padding 1) round up."""
+    for _ in range(stage + 2):
+        side = -(-side // 2)
+    return side
+
+
+def build_fastervit_any_res_pair(arch, size, seed=0, **model_kwargs):
+    """The official any-resolution FasterViT (``faster_vit_any_res``'s model) built for ``size``,
+    and mmvitx's FasterViT in its default ``carrier_token_mode='any_res'``, any size the official
+    model takes (non-square, not window multiples)."""
+    from mmvitx.models.backbones.fastervit import FasterViT
+    official = import_reference('fastervit.models.faster_vit_any_res', 'fastervit', 'fastervit')
+    if model_kwargs.get('carrier_token_mode', 'any_res') != 'any_res':
+        raise ReferenceUnavailable(
+            "the official any-resolution FasterViT is the reference of carrier_token_mode="
+            "'any_res'; the fixed-resolution one (build_fastervit_pair) is that of 'extrapolate' "
+            "with pretrain_img_size = the input size")
+    resolved = FasterViT.resolve_arch(arch)
+    height, width = size
+    windows = resolved['window_sizes']
+    for i in (2, 3):
+        if not resolved['carrier_tokens'][i]:
+            continue
+        window_grid = [-(-_fastervit_stage_side(side, i) // windows[i]) for side in size]
+        # The official model sizes its carrier tokens at construction for maps of
+        # int(side / stride), where the convolutions round up.
+        if window_grid != [-(-(side >> (i + 2)) // windows[i]) for side in size]:
+            raise ReferenceUnavailable(
+                f'FasterViT at {height}x{width}: the official any-resolution model sizes its '
+                f'stride-{4 << i} map as {height >> (i + 2)}x{width >> (i + 2)}, which is '
+                f'padded to other window multiples than the actual map; choose multiples of 32')
+        if window_grid == [1, 1]:
+            raise ReferenceUnavailable(
+                f'FasterViT at {height}x{width}: the stride-{4 << i} map is a single window, '
+                f'where the official any-resolution model has no carrier-token weights (mmvitx has '
+                f'them, unused at this size); choose a larger size')
+    reference = _official_fastervit(official, resolved, [height, width])
+    model = FasterViT(arch, **model_kwargs)
+    return _fastervit_pair(model, reference, seed, 'fastervit any-res (official)')
 
 
 def build_hrformer_pair(arch, size, seed=0, **model_kwargs):

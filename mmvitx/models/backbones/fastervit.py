@@ -7,10 +7,12 @@ other across the whole image and are then prepended to their window's tokens for
 attention, so every window sees a summary of all others at the cost of windowed attention.
 
 Written from the paper; layer details follow the official release (NVlabs/FasterViT,
-``fastervit/models/faster_vit.py``), whose weights load. Carrier tokens and windows follow the
-actual feature size at every forward (the map is padded to window multiples and cropped back), so
-one model serves any input size; nothing resolution-dependent is stored in the checkpoint.
+``fastervit/models/faster_vit.py`` and, at other sizes, ``faster_vit_any_res.py``), whose weights
+load. Carrier tokens and windows follow the actual feature size at every forward (the map is padded
+to window multiples and cropped back), so one model serves any input size; nothing
+resolution-dependent is stored in the checkpoint.
 """
+import math
 import re
 from collections import OrderedDict
 
@@ -60,6 +62,8 @@ arch_defaults = dict(window_sizes=(7, 7, 7, 7), carrier_tokens=(False, False, Tr
                      pretrain_img_size=224)
 NUM_STAGES = 4
 CONV_STAGES = 2
+# How the carrier tokens adapt to the input size (see FasterViT's docstring).
+CARRIER_TOKEN_MODES = ('any_res', 'extrapolate')
 
 
 class ConvBlock(nn.Module):
@@ -113,10 +117,11 @@ class CarrierTokenInitializer(nn.Module):
     """Carrier tokens of a map: a depthwise 3x3 conv (positional encoding), then average pooling
     to ``ct_size`` x ``ct_size`` tokens per window.
 
-    The pooling is derived from the actual map size at every call: for ``n`` tokens along a side
-    of length ``s``, stride ``s // n`` and kernel ``s - (n - 1) * stride`` (so the tokens cover the
-    whole side), which is the paper's 4x4 pooling (kernel 5, stride 3) of the 14x14 stage-3 map at
-    224x224. Sides shorter than their token count are pooled adaptively.
+    The pooling is derived from the size of the map it is given at every call (the map padded to
+    window multiples, or the map itself; see ``carrier_token_mode``): for ``n`` tokens along a
+    side of length ``s``, stride ``s // n`` and kernel ``s - (n - 1) * stride`` (so the tokens
+    cover the whole side), which is the paper's 4x4 pooling (kernel 5, stride 3) of the 14x14
+    stage-3 map at 224x224. Sides shorter than their token count are pooled adaptively.
     """
 
     def __init__(self, dims: int, ct_size: int):
@@ -138,6 +143,20 @@ class CarrierTokenInitializer(nn.Module):
         return x.permute(0, 2, 3, 1)
 
 
+class RunningGridPositionBias(ContinuousPositionBias):
+    """Continuous position bias normalised by the grid it is evaluated on, not by a fixed
+    pretraining grid: the official any-resolution model builds its carrier-token attention bias
+    for the carrier grid of the resolution it runs at."""
+
+    def __init__(self, num_heads: int):
+        super().__init__(num_heads, pretrained_window=(1, 1))  # set at every call
+
+    def forward(self, window: tuple[int, int], reference: torch.Tensor) -> torch.Tensor:
+        # The inference cache is keyed on the window, which here also fixes the normalisation.
+        self.pretrained_window = tuple(window)
+        return super().forward(window, reference)
+
+
 class HATBlock(nn.Module):
     """Hierarchical attention block on windowed tokens, with or without carrier tokens.
 
@@ -148,15 +167,21 @@ class HATBlock(nn.Module):
        position bias, none for the carrier tokens) and an MLP run on the concatenation.
     4. The carrier tokens are split off again. With ``propagate`` (the stage's last block in the
        larger models), they are upsampled (nearest) onto their window and added to its tokens.
+
+    ``carrier_token_mode`` (see :class:`FasterViT`): with ``'extrapolate'`` the carrier attention
+    bias is relative to ``pretrained_ct_grid``; with ``'any_res'`` it is relative to the running
+    grid, and non-square carrier grids are handled as the official any-resolution model does.
     """
 
     def __init__(self, dims: int, num_heads: int, window_size: int, mlp_ratio: float,
                  drop_path: float, layer_scale: float | None, ct_size: int | None,
-                 pretrained_ct_grid: tuple[int, int], propagate: bool = False, drop: float = 0.,
-                 attn_drop: float = 0., with_cp: bool = False):
+                 pretrained_ct_grid: tuple[int, int], carrier_token_mode: str = 'any_res',
+                 propagate: bool = False, drop: float = 0., attn_drop: float = 0.,
+                 with_cp: bool = False):
         super().__init__()
         self.window_size = window_size
         self.ct_size = ct_size
+        self.carrier_token_mode = carrier_token_mode
         self.propagate = propagate
         self.with_cp = with_cp
         hidden = int(dims * mlp_ratio)
@@ -178,10 +203,26 @@ class HATBlock(nn.Module):
             self.ct_norm1 = nn.LayerNorm(dims)
             self.ct_attn = ContinuousBiasWindowAttention(dims, num_heads, pretrained_ct_grid,
                                                          attn_drop=attn_drop, proj_drop=drop)
+            if carrier_token_mode == 'any_res':
+                self.ct_attn.cpb = RunningGridPositionBias(num_heads)
             self.ct_ls1 = layer_scale_or_identity()
             self.ct_norm2 = nn.LayerNorm(dims)
             self.ct_ffn = LinearFFN(dims, hidden, drop)
             self.ct_ls2 = layer_scale_or_identity()
+
+    def _carrier_layout(self, ct_h: int, ct_w: int):
+        """The grid of the carrier attention bias, the number of leading carrier tokens without
+        bias, and the (rows, columns) as which the raster of carrier tokens is cut into windows.
+
+        The official any-resolution model builds the bias for a square grid of floor(sqrt(n))
+        tokens per side, applied to the last tokens (the first n - side^2 get none), and reads the
+        raster as ct_w rows of ct_h tokens when it hands the carrier tokens to the windows; on a
+        square grid both are the plain layout.
+        """
+        if self.carrier_token_mode == 'extrapolate':
+            return (ct_h, ct_w), 0, (ct_h, ct_w)
+        side = math.isqrt(ct_h * ct_w)
+        return (side, side), ct_h * ct_w - side * side, (ct_w, ct_h)
 
     def _forward(self, windows, carriers):
         window = (self.window_size, self.window_size)
@@ -189,11 +230,13 @@ class HATBlock(nn.Module):
         num_prefix = 0
         if carriers is not None:
             batch, ct_h, ct_w, channels = carriers.shape
+            bias_grid, num_unbiased, window_read = self._carrier_layout(ct_h, ct_w)
             ct = carriers.flatten(1, 2)
             ct = ct + self.ct_pos((ct_h, ct_w), ct)
-            ct = ct + self.drop_path(self.ct_ls1(self.ct_attn(self.ct_norm1(ct), (ct_h, ct_w))))
+            ct = ct + self.drop_path(self.ct_ls1(
+                self.ct_attn(self.ct_norm1(ct), bias_grid, num_unbiased)))
             ct = ct + self.drop_path(self.ct_ls2(self.ct_ffn(self.ct_norm2(ct))))
-            ct_windows = window_partition(ct.view(batch, ct_h, ct_w, channels),
+            ct_windows = window_partition(ct.view(batch, *window_read, channels),
                                           (self.ct_size, self.ct_size))
             num_prefix = ct_windows.shape[1]
             x = torch.cat([ct_windows, x], dim=1)
@@ -218,21 +261,38 @@ class HATBlock(nn.Module):
 
 class HATStage(nn.Module):
     """Transformer stage: carrier-token initialisation (if used), window partition of the padded
-    map, HAT blocks, window merge and crop."""
+    map, HAT blocks, window merge and crop.
+
+    With ``carrier_token_mode='any_res'`` the carrier tokens are pooled from the map zero-padded
+    to window multiples, and a map that is a single window gets none (its window attention is
+    already global); with ``'extrapolate'`` they are pooled from the map itself, always.
+    """
 
     def __init__(self, dims: int, depth: int, num_heads: int, window_size: int,
                  carrier_tokens: bool, ct_size: int, propagation: bool, pretrained_size: int,
-                 drop_paths: list[float], block_kwargs: dict):
+                 carrier_token_mode: str, drop_paths: list[float], block_kwargs: dict):
         super().__init__()
         self.window_size = window_size
+        self.carrier_token_mode = carrier_token_mode
         ct = ct_size if carrier_tokens else None
         pretrained_grid = ct_size * -(-pretrained_size // window_size)
         self.carrier_init = CarrierTokenInitializer(dims, ct_size) if carrier_tokens else None
         self.blocks = nn.ModuleList(
             HATBlock(dims, num_heads, window_size, drop_path=drop_paths[k], ct_size=ct,
                      pretrained_ct_grid=(pretrained_grid, pretrained_grid),
+                     carrier_token_mode=carrier_token_mode,
                      propagate=propagation and k == depth - 1, **block_kwargs)
             for k in range(depth))
+
+    def _carriers(self, x: torch.Tensor, num_windows: tuple[int, int]) -> torch.Tensor | None:
+        if self.carrier_init is None:
+            return None
+        if self.carrier_token_mode == 'extrapolate':
+            return self.carrier_init(x, num_windows)
+        if num_windows == (1, 1):
+            return None
+        pad_h, pad_w = (n * self.window_size - side for n, side in zip(num_windows, x.shape[-2:]))
+        return self.carrier_init(F.pad(x, (0, pad_w, 0, pad_h)), num_windows)
 
     def _run_blocks(self, windows, carriers):
         for block in self.blocks:
@@ -243,7 +303,7 @@ class HATStage(nn.Module):
         window = (self.window_size, self.window_size)
         height, width = x.shape[-2:]
         num_windows = (-(-height // self.window_size), -(-width // self.window_size))
-        carriers = self.carrier_init(x, num_windows) if self.carrier_init is not None else None
+        carriers = self._carriers(x, num_windows)
         x = windowed(lambda windows: self._run_blocks(windows, carriers), x.permute(0, 2, 3, 1),
                      window)
         return x.permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
@@ -269,6 +329,28 @@ class FasterViT(DenseBackbone):
             norms; -1 freezes nothing.
         norm_eval: keep BatchNorm layers in eval mode (frozen statistics) during training.
         with_cp: activation checkpointing of every block (saves memory).
+        carrier_token_mode: how the carrier tokens follow an input size other than the
+            pretraining one (``pretrain_img_size``; at the presets' pretraining size both modes
+            are the same model, the official ``faster_vit_*_224``):
+
+            - ``'any_res'`` (default): the official any-resolution model (``faster_vit_any_res``)
+              built for the actual input size, recomputed at every forward. The tokens are pooled
+              from the map zero-padded to window multiples; the carrier attention bias is relative
+              to the running carrier grid; a map that is a single window has no carrier tokens. On
+              a non-square carrier grid the official model's handling is followed as well: the
+              bias covers a square grid of floor(sqrt(n)) per side over the last carrier tokens,
+              and the carrier windows are read from the raster transposed. Pick it for the
+              released checkpoints at detection and segmentation sizes and for checkpoints trained
+              with the official any-resolution code.
+            - ``'extrapolate'``: the tokens are pooled from the map itself (not padded) and the
+              carrier attention bias is relative to the pretraining carrier grid, so that larger
+              grids extrapolate it Swin V2-style; carrier tokens exist at every size. Pick it for
+              checkpoints trained with it (mmvitx's behaviour before ``'any_res'``).
+
+            The official non-square any-resolution models have no carrier-token position
+            embedding (``hat_pos_embed``); mmvitx keeps it at every grid, so that it trains at
+            every size, and the converter sets its output layer to zero for checkpoints without
+            one, which makes the two models equal.
         norm_cfg: norm of the stem and the convolutional stages (the stem uses eps 1e-4 unless
             given).
         out_norm_cfg: norm applied to each output.
@@ -284,7 +366,9 @@ class FasterViT(DenseBackbone):
     arch_defaults = arch_defaults
     # position MLPs of the HAT blocks (continuous bias, window and carrier-token terms); layer scales
     no_weight_decay_keys = ('.cpb.', '.window_pos.', '.ct_pos.', 'ls1.weight', 'ls2.weight')
+    variants = (dict(carrier_token_mode='extrapolate'), )
     reference = 'mmvitx.testing.references:build_fastervit_pair'
+    keys_missing_from_release = (r'out_norms\.', )
 
     def __init__(self,
                  arch: str | dict = default_arch,
@@ -296,11 +380,16 @@ class FasterViT(DenseBackbone):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
+                 carrier_token_mode: str = 'any_res',
                  norm_cfg: dict = dict(type='BN'),
                  out_norm_cfg: dict = dict(type='LN2d', eps=1e-6),
                  init_cfg: dict | None = None):
         super().__init__(init_cfg=init_cfg)
         self.arch = self.resolve_arch(arch)
+        if carrier_token_mode not in CARRIER_TOKEN_MODES:
+            raise ValueError(f'carrier_token_mode must be one of {CARRIER_TOKEN_MODES}, got '
+                             f'{carrier_token_mode!r}')
+        self.carrier_token_mode = carrier_token_mode
         out_indices = check_outputs_and_freezing(out_indices, frozen_stages, num=NUM_STAGES)
         self.out_indices = out_indices
         self.frozen_stages = frozen_stages
@@ -330,12 +419,12 @@ class FasterViT(DenseBackbone):
                     dims[i], depth, self.arch['num_heads'][i], self.arch['window_sizes'][i],
                     self.arch['carrier_tokens'][i], self.arch['ct_size'],
                     self.arch['propagation'], self.arch['pretrain_img_size'] // 2**(i + 2),
-                    drop_paths, block_kwargs)
+                    carrier_token_mode, drop_paths, block_kwargs)
             self.stages.append(stage)
         self.downsamples = nn.ModuleList(Downsample(dims[i]) for i in range(NUM_STAGES - 1))
         self.out_norms = nn.ModuleDict(
             {str(i): build_norm_layer(out_norm_cfg, dims[i])[1] for i in out_indices})
-        self._freeze_stages()
+        self._finish_init()
 
     @classmethod
     def _check_arch(cls, arch):
@@ -414,7 +503,9 @@ def convert_fastervit(state_dict: dict) -> OrderedDict:
     The ImageNet classifier (``norm``, ``head``) and the buffers whose shapes depend on the
     resolution the official model was built for (``relative_bias``, ``relative_coords_table``,
     ``relative_position_index``) are dropped: mmvitx recomputes those terms for every input size.
-    Checkpoints already in mmvitx's layout pass through unchanged.
+    The official any-resolution models built for a non-square input have no carrier-token position
+    embedding (``hat_pos_embed``): their blocks get one whose output layer is zero, i.e. no term,
+    as in the official model. Checkpoints already in mmvitx's layout pass through unchanged.
     """
     if any(key.startswith('stages.') for key in state_dict):
         return OrderedDict(state_dict)
@@ -426,4 +517,14 @@ def convert_fastervit(state_dict: dict) -> OrderedDict:
             if count:
                 converted[new_key] = value
                 break
+    for window_key in [k for k in converted if k.endswith('.window_pos.mlp.0.weight')]:
+        block = window_key[:-len('window_pos.mlp.0.weight')]
+        norm = converted.get(block + 'ct_norm1.weight')
+        if norm is not None and block + 'ct_pos.mlp.2.weight' not in converted:
+            # The first layer is the block's window-position one (a trained encoder of the same
+            # kind of coordinates), so that fine-tuning can still learn the term.
+            for name in ('mlp.0.weight', 'mlp.0.bias'):
+                converted[f'{block}ct_pos.{name}'] = converted[f'{block}window_pos.{name}'].clone()
+            converted[f'{block}ct_pos.mlp.2.weight'] = norm.new_zeros(
+                norm.shape[0], converted[window_key].shape[0])
     return converted
