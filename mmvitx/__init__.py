@@ -4,6 +4,6 @@ Importing the package registers every backbone in MMEngine's root ``MODELS`` reg
 the ``mmvitx.`` scope, see :mod:`mmvitx.registry`), and makes checkpoint loading safe and working
 under torch >= 2.6 (:mod:`mmvitx.utils.checkpoint`).
 """
-from . import models, utils  # noqa: F401
+from . import datasets, engine, models, utils  # noqa: F401
 
 __version__ = '0.1.0'

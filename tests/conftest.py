@@ -15,3 +15,11 @@ def demo_data(tmp_path_factory):
     root = tmp_path_factory.mktemp('demo_data')
     generate_demo_data(root)
     return root
+
+
+@pytest.fixture
+def warnings_logged():
+    """The messages mmvitx logs at WARNING during the test (``mmvitx.testing.logs``)."""
+    from mmvitx.testing.logs import logged_warnings
+    with logged_warnings() as messages:
+        yield messages

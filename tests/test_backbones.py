@@ -166,6 +166,10 @@ def test_gradients_reach_every_parameter(family, options):
     train_step_grads(model, torch.randn(2, 3, 131, 97))
     missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.any()]
     assert not missing
+    # DDP's gradient buckets take the parameters' strides: a gradient with others is copied at
+    # every step, with a "Grad strides do not match bucket view strides" warning per rank.
+    strides = {n: (p.stride(), p.grad.stride()) for n, p in model.named_parameters()}
+    assert not {n: s for n, s in strides.items() if s[0] != s[1]}
 
 
 @pytest.mark.parametrize('family', FAMILIES)
@@ -293,6 +297,25 @@ def test_registry_builds_mmvitx_class_in_every_toolbox(family):
         # mmvitx's class even where a toolbox has a class of the same name (mmpose's HRFormer)
         with DefaultScope.overwrite_default_scope(registry.scope), torch.device('meta'):
             assert type(registry.build(dict(type=f'mmvitx.{cls.__name__}', arch=arch))) is cls
+
+
+def test_segmentor_pretrained_says_to_use_init_cfg():
+    # mmseg's base configs set model.pretrained for their ResNet; EncoderDecoder hands it on.
+    from mmengine.hub import get_config
+    from mmseg.registry import MODELS as MMSEG_MODELS
+    model = get_config('mmseg::_base_/models/upernet_r50.py').model
+    model.backbone = dict(type='mmvitx.FasterViT', arch='0')
+    model.pop('data_preprocessor')
+    assert model.pretrained == 'open-mmlab://resnet50_v1c'
+    with DefaultScope.overwrite_default_scope('mmseg'), torch.device('meta'):
+        with pytest.raises(TypeError) as error:
+            MMSEG_MODELS.build(model)
+        assert "pretrained='open-mmlab://resnet50_v1c'" in str(error.value)
+        assert 'set model.pretrained=None' in str(error.value)
+        assert 'init_cfg' in str(error.value)
+        model.pretrained = None
+        model.backbone = dict(type='mmvitx.FasterViT', arch='0')  # EncoderDecoder wrote into it
+        assert type(MMSEG_MODELS.build(model).backbone).__name__ == 'FasterViT'
 
 
 @pytest.mark.parametrize('speedups', [True, False], ids=['speedups', 'plain-ops'])

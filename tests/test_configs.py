@@ -345,12 +345,14 @@ def _mvit_det_recipe(cfg, no_decay_keys):
     class-agnostic 4conv1fc heads; AdamW 1.6e-4 at batch 64 scaled to batch 16."""
     assert cfg.model.type == 'CascadeRCNN' and cfg.model.neck.type == 'FPN'
     wrapper = cfg.optim_wrapper
-    assert wrapper.type == 'OptimWrapper' and 'constructor' not in wrapper  # no layer-wise decay
+    # mmengine's constructor (logging in brief), no layer-wise decay
+    assert (wrapper.type, wrapper.constructor) == ('OptimWrapper',
+                                                   'SummarizedOptimWrapperConstructor')
     assert _plain(wrapper.optimizer) == dict(
         type='AdamW', lr=4e-5, betas=(0.9, 0.999), weight_decay=0.1)
     assert _plain(wrapper.paramwise_cfg) == dict(norm_decay_mult=0.0, custom_keys=no_decay_keys)
     # 36 epochs (no RepeatDataset), 1000-iteration warm-up, steps at 28 and 33; batch 2 x 8
-    assert cfg.train_dataloader.dataset.type == 'CocoDataset'
+    assert cfg.train_dataloader.dataset.type == 'CheckedCocoDataset'  # no RepeatDataset
     assert cfg.train_cfg.max_epochs == 36
     warmup, steps = cfg.param_scheduler
     assert (warmup.type, warmup.start_factor, warmup.begin, warmup.end, warmup.by_epoch) == (

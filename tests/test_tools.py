@@ -182,6 +182,29 @@ def test_shortened_training_with_a_longer_schedule_is_warned():
     assert not warn_unfinished_schedules(cfg, {'model.backbone.drop_path_rate': 0.1})
 
 
+def test_checkpoint_interval_counts_in_the_unit_of_the_training_loop():
+    from mmengine.config import Config
+
+    from mmvitx.utils.toolbox import align_checkpoint_unit
+    # An mmpose config (epoch-counting CheckpointHook) run by iterations.
+    pose = Config.fromfile(str(REPO / 'configs/hrformer/hrformer-s_heatmap_coco-256x192.py'))
+    assert 'by_epoch' not in pose.default_hooks.checkpoint  # mmengine's default: epochs
+    pose.train_cfg = dict(type='IterBasedTrainLoop', max_iters=40, val_interval=20)
+    pose.default_hooks.checkpoint.interval = 20
+    warning = align_checkpoint_unit(pose)
+    assert pose.default_hooks.checkpoint.by_epoch is False
+    assert 'IterBasedTrainLoop' in warning and 'interval=20 counts iterations' in warning
+    # An mmseg config (iteration-counting hook) run by epochs.
+    seg = Config(dict(train_cfg=dict(by_epoch=True, max_epochs=2),
+                      default_hooks=dict(checkpoint=dict(by_epoch=False, interval=1))))
+    assert 'counts epochs' in align_checkpoint_unit(seg)
+    assert seg.default_hooks.checkpoint.by_epoch is True
+    # Matching units, and custom loops, are left alone.
+    assert align_checkpoint_unit(Config.fromfile(str(CONFIG))) is None
+    custom = Config(dict(train_cfg=dict(type='MyLoop'), default_hooks=dict(checkpoint=dict())))
+    assert align_checkpoint_unit(custom) is None and 'by_epoch' not in custom.default_hooks.checkpoint
+
+
 @pytest.mark.parametrize('script, needs', [('dist_train.sh', 'CONFIG NPROC'),
                                            ('dist_test.sh', 'CONFIG CHECKPOINT NPROC')])
 def test_dist_scripts_without_arguments_print_usage(script, needs):

@@ -36,6 +36,15 @@ def parse_tool_args(tool: str, description: str, work_dir_holds: str, cfg_exampl
         help=f'directory for {work_dir_holds}; default: work_dir of the config, else '
         './work_dirs/<config file name without extension>')
     add_own_arguments(parser)
+    reported, loaders = (('per epoch or validation and at the end', 'train and val')
+                         if tool == 'train' else ('after the metrics', 'test'))
+    parser.add_argument(
+        '--skip-bad-samples',
+        action='store_true',
+        help=f'go on without bad samples (undecodable images, bad label maps) instead of stopping '
+        f'at the first: each is logged once as a warning, the counts are reported {reported}. '
+        f'Sets skip_bad_samples=True in the datasets of the {loaders} dataloaders (a config can '
+        f'set it there too). Val/test leave bad samples out, which changes the metric')
     parser.add_argument(
         '--cfg-options',
         nargs='+',

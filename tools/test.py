@@ -33,8 +33,10 @@ def main():
     # Imported after parsing, so that --help answers at once. mmvitx registers the backbones;
     # mmvitx.utils the safe checkpoint loading.
     import mmvitx  # noqa: F401
+    from mmvitx.datasets import DataFaultError
     from mmvitx.utils.toolbox import (ToolError, add_prediction_dump, build_runner,
-                                      check_data_roots, enable_visualization, finish_distributed,
+                                      check_data_roots, configure_bad_sample_skipping,
+                                      data_fault_line, enable_visualization, finish_distributed,
                                       load_config, setup_cpu_distributed)
     from mmvitx.utils.allocator import keep_freed_memory
     keep_freed_memory()  # large CPU activations reuse memory instead of page-faulting afresh
@@ -43,6 +45,7 @@ def main():
             raise ToolError(f'checkpoint {args.checkpoint} does not exist.')
         cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
         check_data_roots(cfg, ('test_dataloader', ))
+        configure_bad_sample_skipping(cfg, ('test_dataloader', ), args.skip_bad_samples)
         cfg.load_from = args.checkpoint
         if args.show_dir:
             enable_visualization(cfg, args.show_dir)
@@ -51,8 +54,11 @@ def main():
         setup_cpu_distributed(cfg)
     except ToolError as error:
         sys.exit(f'test.py: error: {error}')
-    runner = build_runner(cfg)
-    runner.test()
+    try:
+        runner = build_runner(cfg)
+        runner.test()
+    except DataFaultError as error:
+        sys.exit(f'test.py: error: {data_fault_line(error)}')
     finish_distributed()
 
 

@@ -35,7 +35,9 @@ def main():
     # Imported after parsing, so that --help answers at once. mmvitx registers the backbones;
     # mmvitx.utils the safe checkpoint loading and the random-state hook.
     import mmvitx  # noqa: F401
-    from mmvitx.utils.toolbox import (ToolError, build_runner, check_data_roots, enable_amp,
+    from mmvitx.datasets import DataFaultError
+    from mmvitx.utils.toolbox import (ToolError, build_runner, check_data_roots,
+                                      configure_bad_sample_skipping, data_fault_line, enable_amp,
                                       finish_distributed, load_config, set_resume,
                                       setup_cpu_distributed)
     from mmvitx.utils.allocator import keep_freed_memory
@@ -43,6 +45,8 @@ def main():
     try:
         cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
         check_data_roots(cfg, ('train_dataloader', 'val_dataloader'))
+        configure_bad_sample_skipping(cfg, ('train_dataloader', 'val_dataloader'),
+                                      args.skip_bad_samples)
         if args.amp:
             enable_amp(cfg)
         set_resume(cfg, args.resume)
@@ -52,8 +56,11 @@ def main():
         setup_cpu_distributed(cfg)
     except ToolError as error:
         sys.exit(f'train.py: error: {error}')
-    runner = build_runner(cfg)
-    runner.train()
+    try:
+        runner = build_runner(cfg)
+        runner.train()
+    except DataFaultError as error:
+        sys.exit(f'train.py: error: {data_fault_line(error)}')
     finish_distributed()
 
 

@@ -4,10 +4,18 @@ Each backbone family registers a converter next to its model (``@register_conver
 that maps the official release layout (and other known layouts) to mmvitx's parameter names; it is
 idempotent on checkpoints already in mmvitx's layout. ``tools/convert_checkpoint.py`` exposes the
 converters; backbones load local files only (nothing is downloaded).
+
+Converted weights must fit: :func:`compare_state_dict` finds the unexpected, missing and
+differently shaped weights under the family's contract (``keys_missing_from_release``,
+``pretrain_size_keys``), against a built backbone (:func:`load_pretrained`) or against the
+family's presets built on the meta device (:func:`preset_fits`, for the converter).
 """
+import functools
+import logging
 import os.path as osp
 import re
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -58,12 +66,111 @@ def extract_state_dict(checkpoint) -> StateDict:
     return state_dict
 
 
-def load_pretrained(model: torch.nn.Module, checkpoint: str, family: str) -> None:
-    """Load a local pretrained checkpoint into ``model`` through the family's converter.
+@dataclass
+class StateDictFit:
+    """How a converted state dict fits a backbone's parameters and buffers (keys and shapes)."""
+    unexpected: list[str]  # in the checkpoint, not in the backbone
+    missing: list[str]  # in the backbone, not in the checkpoint, nor in keys_missing_from_release
+    missing_from_release: list[str]  # missing, as every release checkpoint is (documented)
+    mismatched: list[tuple[str, tuple, tuple]]  # (key, checkpoint shape, backbone shape)
 
-    Keys missing from the checkpoint or unknown to the model are reported in the log, not fatal
-    (a classification checkpoint lacks dense-prediction norms, for instance); a shape mismatch is
-    an error, since it means the checkpoint is of another variant.
+    @property
+    def fits(self) -> bool:
+        return not (self.unexpected or self.missing or self.mismatched)
+
+    @property
+    def num_problems(self) -> int:
+        return len(self.unexpected) + len(self.missing) + len(self.mismatched)
+
+
+def compare_state_dict(state_dict: StateDict, expected: dict[str, torch.Size],
+                       backbone_cls) -> StateDictFit:
+    """Compare ``state_dict`` with ``expected``, the shapes of a backbone's state dict, under
+    the contract of ``backbone_cls``. BatchNorm's ``num_batches_tracked`` may be absent:
+    BatchNorm fills it in when loading."""
+    release = re.compile('|'.join(backbone_cls.keys_missing_from_release) or '(?!)')
+    absent = [k for k in expected if k not in state_dict and not k.endswith('num_batches_tracked')]
+    return StateDictFit(
+        unexpected=[k for k in state_dict if k not in expected],
+        missing=[k for k in absent if not release.match(k)],
+        missing_from_release=[k for k in absent if release.match(k)],
+        mismatched=[(k, tuple(v.shape), tuple(expected[k])) for k, v in state_dict.items()
+                    if k in expected and v.shape != expected[k]])
+
+
+def pretrain_size_mismatch(fit: StateDictFit, backbone_cls) -> bool:
+    """Whether the only difference of ``fit`` is in weights whose shapes follow the pretraining
+    input size (the family's ``pretrain_size_keys``)."""
+    pattern = re.compile('|'.join(backbone_cls.pretrain_size_keys) or '(?!)')
+    return bool(fit.mismatched) and not (fit.unexpected or fit.missing) and all(
+        pattern.match(key) for key, _, _ in fit.mismatched)
+
+
+def pretrain_size_advice(state_dict: StateDict, backbone_cls) -> str:
+    """What to set so that weights of another pretraining input size fit."""
+    size = backbone_cls.pretrain_img_size_of(state_dict)
+    if size is None:
+        return ('Set the backbone\'s pretrain_img_size to the input size the checkpoint was '
+                'pretrained at')
+    return f'Set the backbone\'s pretrain_img_size={size} (the size these shapes imply)'
+
+
+def describe_fit(fit: StateDictFit, limit: int = 10) -> str:
+    """The problems of ``fit``, one line per kind, with up to ``limit`` keys each."""
+
+    def listed(items):
+        more = f' ... and {len(items) - limit} more' if len(items) > limit else ''
+        return ', '.join(items[:limit]) + more
+
+    lines = []
+    if fit.unexpected:
+        lines.append(f'{len(fit.unexpected)} unexpected (not in the backbone): '
+                     f'{listed(fit.unexpected)}')
+    if fit.missing:
+        lines.append(f'{len(fit.missing)} missing: {listed(fit.missing)}')
+    if fit.mismatched:
+        lines.append(f'{len(fit.mismatched)} of another shape: ' + listed(
+            [f'{key} {shape} (backbone {own})' for key, shape, own in fit.mismatched]))
+    return '\n  '.join(lines)
+
+
+def preset_fits(backbone_cls, state_dict: StateDict) -> list[tuple[str, StateDictFit]]:
+    """How ``state_dict`` fits each preset of ``backbone_cls`` (and each of its ``variants``),
+    best first, as (preset description, fit)."""
+    fits = [(label, compare_state_dict(state_dict, shapes, backbone_cls))
+            for label, shapes in preset_shapes(backbone_cls).items()]
+    return sorted(fits, key=lambda item: item[1].num_problems)
+
+
+@functools.cache
+def preset_shapes(backbone_cls) -> dict[str, dict[str, torch.Size]]:
+    """The state-dict shapes of every preset and variant, built on the meta device (no memory,
+    no initialisation cost)."""
+    shapes = {}
+    for arch in backbone_cls.arch_zoo:
+        for options in ({}, *backbone_cls.variants):
+            try:
+                with torch.device('meta'):
+                    model = backbone_cls(arch=arch, **options)
+            except ValueError:  # a variant the preset does not allow (MViT v1 windows)
+                continue
+            label = ' '.join([repr(arch), *(f'{k}={v!r}' for k, v in options.items())])
+            shapes[label] = {k: v.shape for k, v in model.state_dict().items()}
+    return shapes
+
+
+def load_pretrained(model: torch.nn.Module, checkpoint: str, family: str,
+                    strict: bool = True) -> None:
+    """Load a local pretrained checkpoint into ``model`` (a ``DenseBackbone``) through the
+    family's converter.
+
+    With ``strict`` (the default) the converted weights must fit the backbone exactly: weights
+    unknown to the backbone, weights of another shape and backbone weights missing from the
+    checkpoint are an error naming them; only the family's ``keys_missing_from_release`` (layers
+    mmvitx adds, such as the dense-prediction output norms) may be missing, and are logged. Where
+    only the weights that follow the pretraining input size differ, the error says which
+    ``pretrain_img_size`` to set. ``strict=False`` (``init_cfg=dict(type='Pretrained', ...,
+    strict=False)``) loads the weights that fit and logs at WARNING what was and was not loaded.
     """
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise FileNotFoundError(
@@ -74,17 +181,37 @@ def load_pretrained(model: torch.nn.Module, checkpoint: str, family: str) -> Non
             f'scratch.')
     loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     state_dict = get_converter(family)(extract_state_dict(loaded))
-    own = model.state_dict()
-    mismatched = [f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}'
-                  for k, v in state_dict.items() if k in own and v.shape != own[k].shape]
-    if mismatched:
-        raise ValueError(f'{checkpoint!r} does not fit {type(model).__name__} '
-                         f'(is it another variant?):\n  ' + '\n  '.join(mismatched[:10]))
-    result = model.load_state_dict(state_dict, strict=False)
-    print_log(f'Loaded pretrained weights from {checkpoint}', logger='current')
-    if result.missing_keys:
-        print_log(f'Weights not in the checkpoint (kept at their initialisation): '
-                  f'{result.missing_keys}', logger='current')
-    if result.unexpected_keys:
-        print_log(f'Checkpoint weights not used by the model: {result.unexpected_keys}',
-                  logger='current')
+    backbone_cls, name = type(model), type(model).__name__
+    own = {key: value.shape for key, value in model.state_dict().items()}
+    fit = compare_state_dict(state_dict, own, backbone_cls)
+    not_built = re.compile('|'.join(model.keys_not_built()) or '(?!)')
+    unused = [key for key in fit.unexpected if not_built.match(key)]
+    fit.unexpected = [key for key in fit.unexpected if not not_built.match(key)]
+    if not fit.fits and strict:
+        if pretrain_size_mismatch(fit, backbone_cls):
+            problem = (f'{checkpoint} was pretrained at another input size than {name} is built '
+                       f'for: the weights that follow the pretraining input size have other '
+                       f'shapes. {pretrain_size_advice(state_dict, backbone_cls)}.')
+        else:
+            problem = (f'{checkpoint} does not fit {name} (is it another variant, or another '
+                       f'family\'s checkpoint? `python tools/convert_checkpoint.py {family} '
+                       f'{checkpoint} OUT` names the preset or family it fits).')
+        raise ValueError(
+            f'{problem}\n  {describe_fit(fit)}\nTo load only the weights that fit, set '
+            f'init_cfg=dict(type=\'Pretrained\', checkpoint=..., strict=False).')
+    mismatched = {key for key, _, _ in fit.mismatched}
+    model.load_state_dict({k: v for k, v in state_dict.items() if k not in mismatched},
+                          strict=False)
+    if fit.fits:
+        print_log(f'Loaded pretrained weights from {checkpoint}', logger='current')
+    else:
+        loaded_keys = len(state_dict) - len(fit.unexpected) - len(mismatched)
+        print_log(f'Loaded {loaded_keys} of the {len(own)} weights of {name} from {checkpoint} '
+                  f'(strict=False). Not loaded (the missing ones stay at their initialisation):'
+                  f'\n  {describe_fit(fit)}', logger='current', level=logging.WARNING)
+    if unused:
+        print_log(f'Checkpoint weights of layers {name} does not build for out_indices='
+                  f'{model.out_indices} (not loaded): {unused}', logger='current')
+    if fit.missing_from_release:
+        print_log(f'Weights that release checkpoints do not have (kept at their '
+                  f'initialisation): {fit.missing_from_release}', logger='current')

@@ -5,9 +5,11 @@ tells which toolbox it belongs to. The command-line flags map onto each toolbox'
 toolbox's own ``tools/train.py`` / ``tools/test.py`` do, plus what CPU-only distributed runs need.
 """
 import datetime
+import importlib
 import logging
 import os
 import os.path as osp
+import re
 import sys
 
 import torch
@@ -19,6 +21,8 @@ from mmengine.logging import print_log
 from mmengine.registry import MODEL_WRAPPERS, RUNNERS
 from mmengine.runner import Runner
 from torch.nn.parallel import DistributedDataParallel
+
+from .checkpoint import checkpoint_file_problem
 
 TOOLBOXES = ('mmdet', 'mmseg', 'mmpose')
 # mmcv's names of synchronised batch norm layers (torch's and mmcv's own); both need CUDA.
@@ -39,6 +43,7 @@ def load_config(config: str, launcher: str, cfg_options: dict | None,
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
         warn_unfinished_schedules(cfg, cfg_options)
+    align_checkpoint_unit(cfg)
     if cfg.get('default_scope') not in TOOLBOXES:
         raise ToolError(f'{config}: default_scope is {cfg.get("default_scope")!r}; the tools run '
                         f'configs of {", ".join(TOOLBOXES)} (default_scope tells which).')
@@ -75,6 +80,33 @@ def warn_unfinished_schedules(cfg: Config, cfg_options: dict) -> list[str]:
     return warnings
 
 
+def align_checkpoint_unit(cfg: Config) -> str | None:
+    """Make ``default_hooks.checkpoint`` count in the training loop's unit; returns the warning.
+
+    mmpose's CheckpointHook counts epochs (mmengine's default) and mmseg's counts iterations. A run
+    switched to the other loop (e.g. an mmpose config with ``train_cfg.type=IterBasedTrainLoop
+    train_cfg.max_iters=...``) would otherwise save no checkpoint at its ``interval``: an
+    iteration-based loop has no epochs, and an epoch-based one never calls the per-iteration
+    save."""
+    train_cfg, checkpoint = cfg.get('train_cfg'), cfg.get('default_hooks', {}).get('checkpoint')
+    if not train_cfg or not checkpoint:
+        return None
+    loop = train_cfg.get('type') or (
+        'EpochBasedTrainLoop' if train_cfg.get('by_epoch') else 'IterBasedTrainLoop')
+    if loop not in ('EpochBasedTrainLoop', 'IterBasedTrainLoop'):
+        return None  # a custom loop: its unit is unknown here
+    loop_by_epoch = loop == 'EpochBasedTrainLoop'
+    if checkpoint.get('by_epoch', True) == loop_by_epoch:
+        return None
+    checkpoint.by_epoch = loop_by_epoch
+    unit = 'epochs' if loop_by_epoch else 'iterations'
+    warning = (f'train_cfg runs an {loop}, but default_hooks.checkpoint counted '
+               f'{"iterations" if loop_by_epoch else "epochs"}: set its by_epoch={loop_by_epoch}, '
+               f'so that interval={checkpoint.get("interval", 1)} counts {unit}.')
+    _log_once(warning, logging.WARNING)
+    return warning
+
+
 def enable_amp(cfg: Config) -> None:
     """``--amp``: train with mmengine's ``AmpOptimWrapper`` (dynamic loss scale)."""
     # The devices AmpOptimWrapper accepts; fail here rather than on its assertion after the model
@@ -96,14 +128,73 @@ def enable_amp(cfg: Config) -> None:
 
 
 def set_resume(cfg: Config, resume: str | None) -> None:
-    """``--resume`` alone (``'auto'``): the latest checkpoint of the work directory;
-    ``--resume PATH``: that checkpoint."""
+    """``--resume`` alone (``'auto'``): the latest checkpoint of the work directory that loads
+    (see :func:`find_resumable_checkpoint`), or, where there is none, a new run with a warning;
+    ``--resume PATH``: that checkpoint, which must load.
+
+    The checkpoint is chosen here, before the Runner exists, and given to it as ``load_from``:
+    mmengine's own auto-resume takes the file named in ``last_checkpoint`` even when it is broken,
+    and logs "Auto resumed from the latest checkpoint None." when there is nothing to resume."""
     if resume == 'auto':
+        checkpoint = find_resumable_checkpoint(cfg.work_dir)
+        if checkpoint is None:
+            start = (f'from load_from={cfg.load_from}' if cfg.get('load_from') else
+                     'from scratch')
+            _log_once(f'--resume: nothing to resume, the work directory {cfg.work_dir} holds no '
+                      f'checkpoint; training starts {start}.', logging.WARNING)
+            cfg.resume = False
+            return
+        _log_once(f'--resume: resuming from {checkpoint}, the latest checkpoint in the work '
+                  f'directory {cfg.work_dir}.')
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = checkpoint
     elif resume is not None:
+        if '://' not in resume:  # local files are checked now; other backends when loading
+            problem = checkpoint_file_problem(resume)
+            if problem is not None:
+                raise ToolError(f'--resume: {problem}')
         cfg.resume = True
         cfg.load_from = resume
+
+
+# The names CheckpointHook gives checkpoints by default (filename_tmpl), with the epoch or
+# iteration they were saved at.
+_NUMBERED_CHECKPOINT = re.compile(r'(?:epoch|iter)_(\d+)\.pth')
+
+
+def find_resumable_checkpoint(work_dir: str) -> str | None:
+    """The checkpoint ``--resume`` resumes from: the one named in ``work_dir/last_checkpoint``
+    (written by mmengine's CheckpointHook) if it loads, else the newest (by epoch or iteration)
+    ``epoch_N.pth`` / ``iter_N.pth`` that loads, in its directory or in ``work_dir``, with a
+    warning for each broken one passed over. None where there is no checkpoint; a
+    :class:`ToolError` naming each one where none loads. "Loads" is checked without unpickling:
+    the file is a complete checkpoint of allowed objects (``checkpoint_file_problem``)."""
+    candidates = []
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as file:
+            candidates.append(file.read().strip())
+    folders = dict.fromkeys([osp.dirname(path) for path in candidates] + [work_dir])
+    numbered = [osp.join(folder, name) for folder in folders if osp.isdir(folder)
+                for name in os.listdir(folder) if _NUMBERED_CHECKPOINT.fullmatch(name)]
+    numbered.sort(key=lambda path: int(_NUMBERED_CHECKPOINT.fullmatch(osp.basename(path))[1]),
+                  reverse=True)
+    candidates += [path for path in numbered if path not in candidates]
+    broken = []
+    for checkpoint in candidates:
+        problem = checkpoint_file_problem(checkpoint)
+        if problem is None:
+            if broken:
+                _log_once(f'--resume: passed over {len(broken)} checkpoint(s) that do not load '
+                          f'and resume from {checkpoint} instead, the newest that does:\n  '
+                          + '\n  '.join(broken), logging.WARNING)
+            return checkpoint
+        broken.append(str(problem))
+    if broken:
+        raise ToolError(f'--resume: no checkpoint in {work_dir} loads:\n  ' + '\n  '.join(broken)
+                        + '\nRemove them to train from scratch, or resume from a copy with '
+                        '--resume PATH.')
+    return None
 
 
 def enable_visualization(cfg: Config, show_dir: str) -> None:
@@ -262,3 +353,55 @@ def _log_once(message: str, level: int = logging.INFO) -> None:
 
 def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def configure_bad_sample_skipping(cfg: Config, loaders: tuple[str, ...], skip: bool) -> bool:
+    """``--skip-bad-samples`` (``skip``): set ``skip_bad_samples=True`` in the datasets of
+    ``loaders`` (through RepeatDataset and other wrappers), which must be mmvitx's checked
+    datasets. Where any of them skips (the flag, or the key set in the config), add the
+    ``BadSampleHook`` that reports the counts. Returns whether any dataset skips."""
+    from mmvitx.datasets import CheckedDatasetMixin
+
+    registry = importlib.import_module(f'{cfg.default_scope}.registry').DATASETS
+    skipping = False
+    for name in loaders:
+        loader = cfg.get(name)
+        if not loader:
+            continue
+        for dataset in _innermost_datasets(loader.dataset):
+            if skip:
+                dataset_type = dataset.get('type')
+                dataset_class = (registry.get(dataset_type) if isinstance(dataset_type, str)
+                                 else dataset_type)
+                if not (isinstance(dataset_class, type)
+                        and issubclass(dataset_class, CheckedDatasetMixin)):
+                    raise ToolError(
+                        f'--skip-bad-samples needs mmvitx\'s checked datasets (CheckedCocoDataset, '
+                        f'CheckedCocoPoseDataset, CheckedADE20KDataset, CheckedCityscapesDataset),'
+                        f' but the dataset of {name} is {dataset_type!r}.')
+                dataset.skip_bad_samples = True
+                if name != 'train_dataloader':
+                    # leave bad samples out rather than draw others (mmseg's val sets do not
+                    # declare test_mode)
+                    dataset.test_mode = True
+            skipping = skipping or bool(dataset.get('skip_bad_samples'))
+    hooks = cfg.get('custom_hooks') or []
+    if skipping and not any(hook.get('type') == 'BadSampleHook' for hook in hooks):
+        cfg.custom_hooks = [*hooks, dict(type='BadSampleHook')]
+    return skipping
+
+
+def _innermost_datasets(dataset) -> list:
+    """The dataset configs below the wrappers (RepeatDataset ``dataset``, ConcatDataset
+    ``datasets``)."""
+    if isinstance(dataset.get('datasets'), list):
+        return [inner for wrapped in dataset.datasets for inner in _innermost_datasets(wrapped)]
+    if isinstance(dataset.get('dataset'), dict):
+        return _innermost_datasets(dataset.dataset)
+    return [dataset]
+
+
+def data_fault_line(error: Exception) -> str:
+    """The one-line message of a ``DataFaultError``, also when a dataloader worker raised it (the
+    main process then gets the worker's traceback as the message, the line last)."""
+    return str(error).strip().splitlines()[-1].split('DataFaultError: ', 1)[-1]

@@ -16,6 +16,7 @@ custom_imports = dict(imports=['mmvitx'], allow_failed_imports=False)
 model = dict(backbone=dict(_delete_=True, out_indices=(0, 1, 2, 3)))
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SummarizedOptimWrapperConstructor',  # logs its parameter groups in brief
     optimizer=dict(
         _delete_=True, type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05),
     paramwise_cfg=dict(norm_decay_mult=0.0))
@@ -23,3 +24,10 @@ optim_wrapper = dict(
 # mmdet's `common/ms_3x_coco-instance.py` evaluates boxes only; add the mask AP.
 val_evaluator = dict(metric=['bbox', 'segm'])
 test_evaluator = val_evaluator
+
+# The toolbox dataset with mmvitx's data checks (mmvitx/datasets/): every bad image, label map
+# or annotation stops the run with one line naming it; skip_bad_samples=True (tools/train.py
+# --skip-bad-samples) goes on without them.
+train_dataloader = dict(dataset=dict(dataset=dict(type='CheckedCocoDataset')))
+val_dataloader = dict(dataset=dict(type='CheckedCocoDataset'))
+test_dataloader = dict(dataset=dict(type='CheckedCocoDataset'))

@@ -38,6 +38,7 @@ model = dict(
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
+    constructor='SummarizedOptimWrapperConstructor',  # logs its parameter groups in brief
     optimizer=dict(type='AdamW', lr=4e-5, betas=(0.9, 0.999), weight_decay=0.1),
     paramwise_cfg=dict(norm_decay_mult=0.0))
 
@@ -53,3 +54,10 @@ param_scheduler = [
         milestones=[28, 33],
         gamma=0.1)
 ]
+
+# The toolbox dataset with mmvitx's data checks (mmvitx/datasets/): every bad image, label map
+# or annotation stops the run with one line naming it; skip_bad_samples=True (tools/train.py
+# --skip-bad-samples) goes on without them.
+train_dataloader = dict(dataset=dict(type='CheckedCocoDataset'))
+val_dataloader = dict(dataset=dict(type='CheckedCocoDataset'))
+test_dataloader = dict(dataset=dict(type='CheckedCocoDataset'))

@@ -6,4 +6,13 @@ _base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/coco/'
 custom_imports = dict(imports=['mmvitx'], allow_failed_imports=False)
 
 model = dict(backbone=dict(_delete_=True, out_indices=(0, )))
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(_delete_=True)))
+optim_wrapper = dict(
+    constructor='SummarizedOptimWrapperConstructor',  # logs its parameter groups in brief
+    paramwise_cfg=dict(custom_keys=dict(_delete_=True)))
+
+# The toolbox dataset with mmvitx's data checks (mmvitx/datasets/): every bad image, label map
+# or annotation stops the run with one line naming it; skip_bad_samples=True (tools/train.py
+# --skip-bad-samples) goes on without them.
+train_dataloader = dict(dataset=dict(type='CheckedCocoPoseDataset'))
+val_dataloader = dict(dataset=dict(type='CheckedCocoPoseDataset'))
+test_dataloader = dict(dataset=dict(type='CheckedCocoPoseDataset'))

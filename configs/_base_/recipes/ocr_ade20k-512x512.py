@@ -15,4 +15,11 @@ model = dict(
     data_preprocessor=data_preprocessor,
     decode_head=[dict(head, num_classes=150) for head in _base_.model.decode_head])
 
-train_dataloader = dict(batch_size=2)  # x 4 GPUs = 8
+# The toolbox dataset with mmvitx's data checks (mmvitx/datasets/): every bad image, label map
+# or annotation stops the run with one line naming it; skip_bad_samples=True (tools/train.py
+# --skip-bad-samples) goes on without them.
+train_dataloader = dict(batch_size=2, dataset=dict(type='CheckedADE20KDataset'))  # x 4 GPUs = 8
+# test_mode (mmseg leaves it False): skip_bad_samples then leaves bad samples out, as the metric
+# needs, instead of drawing others.
+val_dataloader = dict(dataset=dict(type='CheckedADE20KDataset', test_mode=True))
+test_dataloader = dict(dataset=dict(type='CheckedADE20KDataset', test_mode=True))

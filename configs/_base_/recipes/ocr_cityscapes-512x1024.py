@@ -13,4 +13,11 @@ crop_size = (512, 1024)
 data_preprocessor = dict(size=crop_size)
 model = dict(data_preprocessor=data_preprocessor)
 
-train_dataloader = dict(batch_size=2)  # x 4 GPUs = 8
+# The toolbox dataset with mmvitx's data checks (mmvitx/datasets/): every bad image, label map
+# or annotation stops the run with one line naming it; skip_bad_samples=True (tools/train.py
+# --skip-bad-samples) goes on without them.
+train_dataloader = dict(batch_size=2, dataset=dict(type='CheckedCityscapesDataset'))  # x 4 GPUs = 8
+# test_mode (mmseg leaves it False): skip_bad_samples then leaves bad samples out, as the metric
+# needs, instead of drawing others.
+val_dataloader = dict(dataset=dict(type='CheckedCityscapesDataset', test_mode=True))
+test_dataloader = dict(dataset=dict(type='CheckedCityscapesDataset', test_mode=True))

@@ -19,5 +19,13 @@ custom_imports = dict(imports=['mmvitx'], allow_failed_imports=False)
 
 model = dict(backbone=dict(_delete_=True, out_indices=(3, )))
 optim_wrapper = dict(
+    constructor='SummarizedOptimWrapperConstructor',  # logs its parameter groups in brief
     optimizer=dict(type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.01),
     paramwise_cfg=dict(norm_decay_mult=0.0))
+
+# The toolbox dataset with mmvitx's data checks (mmvitx/datasets/): every bad image, label map
+# or annotation stops the run with one line naming it; skip_bad_samples=True (tools/train.py
+# --skip-bad-samples) goes on without them.
+train_dataloader = dict(dataset=dict(type='CheckedCocoPoseDataset'))
+val_dataloader = dict(dataset=dict(type='CheckedCocoPoseDataset'))
+test_dataloader = dict(dataset=dict(type='CheckedCocoPoseDataset'))

@@ -13,6 +13,7 @@ optimizer = None
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
+    constructor='SummarizedOptimWrapperConstructor',  # logs its parameter groups in brief
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.01),
     paramwise_cfg=dict(norm_decay_mult=0.0))
 

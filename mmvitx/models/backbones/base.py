@@ -10,6 +10,7 @@ their own.
 """
 import math
 
+import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import constant_init, trunc_normal_, trunc_normal_init
@@ -82,6 +83,35 @@ def check_outputs_and_freezing(out_indices, frozen_stages: int, unit: str = 'sta
     return out_indices
 
 
+class _GradientWithParameterStrides:
+    """Tensor hook: the incoming gradient as a view with its parameter's strides where the two
+    differ only on dimensions of size 1 (the same memory order: no copy)."""
+
+    def __init__(self, param: nn.Parameter):
+        self.param = param
+
+    def __call__(self, grad):
+        strides = self.param.stride()
+        if grad.layout != torch.strided or grad.stride() == strides or any(
+                size > 1 and a != b for size, a, b in zip(grad.shape, grad.stride(), strides)):
+            return grad
+        return grad.as_strided(grad.shape, strides)
+
+
+def keep_parameter_strides_in_gradients(module: nn.Module) -> None:
+    """Make the gradients of ``module``'s parameters with a size-1 dimension (1x1 and depthwise
+    convolution weights) arrive with their parameter's strides.
+
+    Over channels-last maps, oneDNN returns such a weight's gradient channels-last or not
+    depending on the number of threads: the same memory order, but another stride on the size-1
+    dimension. Autograd keeps it as it is; DDP, whose gradient buckets take the parameters'
+    strides, then warns "Grad strides do not match bucket view strides" on every rank.
+    """
+    for param in module.parameters():
+        if 1 in param.shape:
+            param.register_hook(_GradientWithParameterStrides(param))
+
+
 class DenseBackbone(BaseModule):
     """Base of the backbones, and the contract every family declares once.
 
@@ -102,15 +132,24 @@ class DenseBackbone(BaseModule):
       attention, another token pooling); the generic tests build each one too.
     - ``reference``: ``'module:function'`` building the family's reference implementation with the
       same weights (``mmvitx.testing.references``), or None where there is none.
+    - ``keys_missing_from_release``: regular expressions (matched at the start) of the weights
+      that release checkpoints lack because mmvitx adds them, such as the dense-prediction output
+      norms ``out_norms.``: pretrained loading and the converter accept their absence, and no
+      other's.
+    - ``pretrain_size_keys``: regular expressions of the weights whose shapes follow
+      ``pretrain_img_size`` (position embeddings and tables): a checkpoint that differs only in
+      those was pretrained at another input size, and the error says so, with the size from
+      ``pretrain_img_size_of(state_dict)`` where the family can tell it.
 
     A built instance has ``out_indices``, ``num_features`` (the channels of every level), and
     from them ``out_channels`` and ``out_strides`` (of the requested outputs) and
-    ``out_sizes(height, width)``.
+    ``out_sizes(height, width)``; ``keys_not_built()`` names the checkpoint weights of layers it
+    leaves out for its ``out_indices`` (loading ignores them).
 
     Subclasses also set ``frozen_stages`` and ``norm_eval``, implement ``_init_layers`` (the
     paper's initialisation) and ``_frozen_modules`` (what ``frozen_stages`` freezes: modules, or
     backbone-level parameters such as a class token), may add checks in ``_check_arch``, and call
-    ``_freeze_stages()`` at the end of ``__init__``.
+    ``_finish_init()`` at the end of ``__init__``.
     """
 
     family: str
@@ -124,9 +163,24 @@ class DenseBackbone(BaseModule):
     no_weight_decay_keys: tuple[str, ...] = ()
     variants: tuple[dict, ...] = ()
     reference: str | None = None
+    keys_missing_from_release: tuple[str, ...] = ()
+    pretrain_size_keys: tuple[str, ...] = ()
 
     out_indices: tuple[int, ...]
     num_features: tuple[int, ...]
+
+    def __new__(cls, *args, **kwargs):
+        # mmseg's segmentors pass their ``pretrained`` (which mmseg's base configs set for the
+        # ResNet they were written for) to the backbone; say what to do instead of failing on
+        # an unexpected keyword.
+        if 'pretrained' in kwargs:
+            raise TypeError(
+                f'{cls.__name__} got pretrained={kwargs["pretrained"]!r}: that is the '
+                f"segmentor's model.pretrained (mmseg hands it to the backbone; its base configs "
+                f'set it for their own backbone). mmvitx backbones load weights through init_cfg: '
+                f'set model.pretrained=None (in the config, or --cfg-options model.pretrained=None) '
+                f"and model.backbone.init_cfg=dict(type='Pretrained', checkpoint=LOCAL_FILE).")
+        return super().__new__(cls)
 
     @classmethod
     def resolve_arch(cls, arch: str | dict) -> dict:
@@ -140,6 +194,12 @@ class DenseBackbone(BaseModule):
     @classmethod
     def _check_arch(cls, arch: dict) -> None:
         """Family-specific checks of a resolved arch (raise ``ValueError``)."""
+
+    @classmethod
+    def pretrain_img_size_of(cls, state_dict: dict) -> int | None:
+        """The pretraining input size that the ``pretrain_size_keys`` weights of a converted
+        ``state_dict`` imply, where the family can tell; None otherwise."""
+        return None
 
     @classmethod
     def converter(cls):
@@ -165,9 +225,22 @@ class DenseBackbone(BaseModule):
         skipped)."""
         return ()
 
+    def keys_not_built(self) -> tuple[str, ...]:
+        """Regular expressions (matched at the start) of the checkpoint weights of layers this
+        instance leaves out because of its ``out_indices`` (HRFormer's last fusions into branches
+        it does not output, PSViT's level-0 upsampling): present in a full checkpoint, not an
+        error to load."""
+        return ()
+
     def out_sizes(self, height: int, width: int) -> list[tuple[int, int]]:
         """The (H, W) of each output for an input of ``height`` x ``width``."""
         return [(math.ceil(height / s), math.ceil(width / s)) for s in self.out_strides]
+
+    def _finish_init(self):
+        """The end of a family's ``__init__``: gradients that keep their parameters' strides, and
+        ``frozen_stages``."""
+        keep_parameter_strides_in_gradients(self)
+        self._freeze_stages()
 
     def _init_layers(self):
         raise NotImplementedError
@@ -178,7 +251,8 @@ class DenseBackbone(BaseModule):
     def init_weights(self):
         self._init_layers()
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
-            load_pretrained(self, self.init_cfg['checkpoint'], self.family)
+            load_pretrained(self, self.init_cfg['checkpoint'], self.family,
+                            strict=self.init_cfg.get('strict', True))
         elif self.init_cfg is not None:
             super().init_weights()
         self._is_init = True

@@ -243,7 +243,13 @@ class HRFormer(DenseBackbone):
                     upsample_cfg=upsample_cfg, with_cp=with_cp))
             self.stages.append(nn.Sequential(*modules))
             prev_channels = stage_channels
-        self._freeze_stages()
+        self._finish_init()
+
+    def keys_not_built(self) -> tuple[str, ...]:
+        # The last module fuses only into the branches that are output.
+        last = len(self.stages[3]) - 1
+        return tuple(rf'stages\.3\.{last}\.fuse_layers\.{i}\.' for i in range(4)
+                     if i not in self.out_indices)
 
     @staticmethod
     def _make_transition(prev_channels, channels, norm_cfg):

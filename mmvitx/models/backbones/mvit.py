@@ -12,6 +12,7 @@ Written from the papers; where a released model departs from them (MViTv2-L, see
 the official configurations (facebookresearch/mvit ``configs/``) decide. Any input size works:
 position terms are resized to the actual size, windows are padded and cropped.
 """
+import math
 import re
 from collections import OrderedDict
 
@@ -236,6 +237,8 @@ class MViT(DenseBackbone):
     no_weight_decay_keys = ('pos_embed', 'rel_pos_h', 'rel_pos_w', 'cls_token')
     variants = (dict(window_attention=True), )
     reference = 'mmvitx.testing.references:build_mvit_pair'
+    keys_missing_from_release = (r'out_norms\.', )
+    pretrain_size_keys = (r'pos_embed$', r'blocks\.\d+\.attn\.rel_pos_[hw]$')
 
     def __init__(self,
                  arch: str | dict = default_arch,
@@ -302,7 +305,19 @@ class MViT(DenseBackbone):
         self.num_features = tuple(stage_dims)
         self.out_norms = nn.ModuleDict(
             {str(i): build_norm_layer(out_norm_cfg, stage_dims[i])[1] for i in out_indices})
-        self._freeze_stages()
+        self._finish_init()
+
+    @classmethod
+    def pretrain_img_size_of(cls, state_dict: dict) -> int | None:
+        # The first block's tables span 2 * grid - 1 positions (it pools no queries); v1's
+        # embedding holds grid**2 tokens and a class token.
+        if 'blocks.0.attn.rel_pos_h' in state_dict:
+            grid = (state_dict['blocks.0.attn.rel_pos_h'].shape[0] + 1) // 2
+        elif 'pos_embed' in state_dict:
+            grid = math.isqrt(state_dict['pos_embed'].shape[1])
+        else:
+            return None
+        return grid * PATCH_STRIDE
 
     @classmethod
     def _check_arch(cls, arch):

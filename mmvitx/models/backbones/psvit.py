@@ -200,6 +200,10 @@ class PSViT(DenseBackbone):
     # position terms: the absolute embedding and the 1-D design's class token
     no_weight_decay_keys = ('pos_embed', 'cls_token')
     variants = (dict(pooling='1d'), dict(window_size=7))
+    # An ImageNet classifier holding PSViT (README) has neither the level-0 upsampling nor the
+    # output norms of the levels it does not use.
+    keys_missing_from_release = (r'out_norms\.', r'upsample\.')
+    pretrain_size_keys = (r'pos_embed$', )
 
     def __init__(self,
                  arch: str | dict = default_arch,
@@ -267,7 +271,7 @@ class PSViT(DenseBackbone):
         else:
             norms = {str(i): build_norm_layer(out_norm_cfg, level_dims[i])[1] for i in out_indices}
         self.out_norms = nn.ModuleDict(norms)
-        self._freeze_stages()
+        self._finish_init()
 
     @classmethod
     def _check_arch(cls, arch):
@@ -332,6 +336,9 @@ class PSViT(DenseBackbone):
 
     def _init_layers(self):
         init_transformer_weights(self, (self.cls_token, self.pos_embed))
+
+    def keys_not_built(self) -> tuple[str, ...]:
+        return () if 0 in self.out_indices else (r'upsample\.', )
 
     def _frozen_modules(self):
         if self.frozen_stages >= 0:

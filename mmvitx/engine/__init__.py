@@ -1,0 +1,5 @@
+"""Training-loop components registered in MMEngine's root registries, so that the configs of
+mmdet, mmsegmentation and mmpose can name them."""
+from .optimizers import SummarizedOptimWrapperConstructor
+
+__all__ = ['SummarizedOptimWrapperConstructor']
