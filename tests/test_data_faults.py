@@ -170,6 +170,21 @@ def test_image_size_differs_from_annotation(data):
         f'{coco_file(data, "instances")} says {info["height"]}x{info["width"]}')
 
 
+def test_image_size_is_checked_as_loaded_where_the_pipeline_resizes_first(data):
+    """mmdet's test pipeline resizes (to 1333x800) before it loads the annotations: the size
+    check after LoadAnnotations must compare the image as loaded, not as resized."""
+    dataset = build('coco', 'val', data)
+    assert [t['type'] for t in dataset_config('coco', 'val', data)[0].pipeline[:3]] == [
+        'LoadImageFromFile', 'Resize', 'LoadAnnotations']
+    assert get_item(dataset, 0, 'mmdet')['inputs'].shape[-2:] != (
+        dataset.get_data_info(0)['height'], dataset.get_data_info(0)['width'])
+    info = dataset.get_data_info(1)
+    cv2.imwrite(info['img_path'], cv2.resize(cv2.imread(info['img_path']), (100, 50)))
+    with pytest.raises(DataFaultError) as excinfo:
+        get_item(dataset, 1, 'mmdet')
+    assert 'image size differs from annotation: image is 50x100 (HxW)' in one_line_error(excinfo)
+
+
 def test_error_from_a_dataloader_worker_ends_in_the_line(data):
     """torch re-raises a worker's error in the main process with the worker's traceback as its
     message: the line naming the file is its last line (the tools print only that line)."""

@@ -122,7 +122,9 @@ class CheckedDatasetMixin:
         against the annotation file where the data info has one (mmdet: height, width)."""
         if 'img' not in data or 'height' not in data or 'width' not in data:
             return []
-        fault = image_size_fault(data['img_path'], data['img'].shape[:2],
+        # ori_shape: the size as loaded; test pipelines resize before loading the annotations
+        loaded_size = data.get('ori_shape', data['img'].shape[:2])
+        fault = image_size_fault(data['img_path'], loaded_size,
                                  (data['height'], data['width']), self.ann_file)
         return [fault] if fault else []
 
