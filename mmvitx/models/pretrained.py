@@ -83,12 +83,19 @@ class StateDictFit:
         return len(self.unexpected) + len(self.missing) + len(self.mismatched)
 
 
+def key_matcher(patterns) -> re.Pattern:
+    """One regular expression matching a weight name that any of ``patterns`` (the contract's
+    ``keys_missing_from_release``, ``pretrain_size_keys``, ``keys_not_built()``) matches at its
+    start; with no patterns, one that matches nothing."""
+    return re.compile('|'.join(patterns) or '(?!)')
+
+
 def compare_state_dict(state_dict: StateDict, expected: dict[str, torch.Size],
                        backbone_cls) -> StateDictFit:
     """Compare ``state_dict`` with ``expected``, the shapes of a backbone's state dict, under
     the contract of ``backbone_cls``. BatchNorm's ``num_batches_tracked`` may be absent:
     BatchNorm fills it in when loading."""
-    release = re.compile('|'.join(backbone_cls.keys_missing_from_release) or '(?!)')
+    release = key_matcher(backbone_cls.keys_missing_from_release)
     absent = [k for k in expected if k not in state_dict and not k.endswith('num_batches_tracked')]
     return StateDictFit(
         unexpected=[k for k in state_dict if k not in expected],
@@ -101,7 +108,7 @@ def compare_state_dict(state_dict: StateDict, expected: dict[str, torch.Size],
 def pretrain_size_mismatch(fit: StateDictFit, backbone_cls) -> bool:
     """Whether the only difference of ``fit`` is in weights whose shapes follow the pretraining
     input size (the family's ``pretrain_size_keys``)."""
-    pattern = re.compile('|'.join(backbone_cls.pretrain_size_keys) or '(?!)')
+    pattern = key_matcher(backbone_cls.pretrain_size_keys)
     return bool(fit.mismatched) and not (fit.unexpected or fit.missing) and all(
         pattern.match(key) for key, _, _ in fit.mismatched)
 
@@ -184,7 +191,7 @@ def load_pretrained(model: torch.nn.Module, checkpoint: str, family: str,
     backbone_cls, name = type(model), type(model).__name__
     own = {key: value.shape for key, value in model.state_dict().items()}
     fit = compare_state_dict(state_dict, own, backbone_cls)
-    not_built = re.compile('|'.join(model.keys_not_built()) or '(?!)')
+    not_built = key_matcher(model.keys_not_built())
     unused = [key for key in fit.unexpected if not_built.match(key)]
     fit.unexpected = [key for key in fit.unexpected if not not_built.match(key)]
     if not fit.fits and strict:

@@ -368,7 +368,7 @@ def configure_bad_sample_skipping(cfg: Config, loaders: tuple[str, ...], skip: b
         loader = cfg.get(name)
         if not loader:
             continue
-        for dataset in _innermost_datasets(loader.dataset):
+        for dataset in innermost_dataset_configs(loader.dataset):
             if skip:
                 dataset_type = dataset.get('type')
                 dataset_class = (registry.get(dataset_type) if isinstance(dataset_type, str)
@@ -391,13 +391,14 @@ def configure_bad_sample_skipping(cfg: Config, loaders: tuple[str, ...], skip: b
     return skipping
 
 
-def _innermost_datasets(dataset) -> list:
+def innermost_dataset_configs(dataset) -> list:
     """The dataset configs below the wrappers (RepeatDataset ``dataset``, ConcatDataset
     ``datasets``)."""
     if isinstance(dataset.get('datasets'), list):
-        return [inner for wrapped in dataset.datasets for inner in _innermost_datasets(wrapped)]
+        return [inner for wrapped in dataset.datasets
+                for inner in innermost_dataset_configs(wrapped)]
     if isinstance(dataset.get('dataset'), dict):
-        return _innermost_datasets(dataset.dataset)
+        return innermost_dataset_configs(dataset.dataset)
     return [dataset]
 
 

@@ -56,16 +56,6 @@ def parse_args(argv=None):
     return args
 
 
-def dataset_configs(dataset_cfg) -> list:
-    """The innermost dataset configs below ``dataset_cfg`` (RepeatDataset: ``dataset``;
-    ConcatDataset: ``datasets``)."""
-    if isinstance(dataset_cfg.get('datasets'), list):
-        return [inner for cfg in dataset_cfg.datasets for inner in dataset_configs(cfg)]
-    if isinstance(dataset_cfg.get('dataset'), dict):
-        return dataset_configs(dataset_cfg.dataset)
-    return [dataset_cfg]
-
-
 def build_checked_dataset(dataset_cfg):
     """The dataset with its paths resolved but nothing loaded yet (lazy_init)."""
     from mmengine.registry import DATASETS
@@ -145,6 +135,8 @@ def main(argv=None) -> int:
     import mmvitx  # noqa: F401 (registers the checked datasets)
     from mmengine.registry import init_default_scope
 
+    from mmvitx.utils.toolbox import innermost_dataset_configs
+
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -161,7 +153,7 @@ def main(argv=None) -> int:
         if not loader:
             print(f'{split}: the config has no {split}_dataloader')
             continue
-        for dataset_cfg in dataset_configs(loader.dataset):
+        for dataset_cfg in innermost_dataset_configs(loader.dataset):
             dataset = build_checked_dataset(dataset_cfg)
             faults = []
             if dataset.ann_file and dataset.ann_file.endswith('.json'):
