@@ -35,7 +35,8 @@ verify() {
     "$py" - <<'EOF'
 import importlib
 for name in ('torch', 'torchvision', 'mmcv._ext', 'mmengine', 'mmdet', 'mmseg', 'mmpose',
-             'xtcocotools.coco', 'pycocotools.coco', 'mmvitx'):
+             'xtcocotools.coco', 'pycocotools.coco', 'onnx', 'onnxscript', 'onnxruntime',
+             'mmvitx'):
     importlib.import_module(name)
 import torch, mmcv, mmdet, mmseg, mmpose, mmengine
 print(f'[mmvitx] environment OK: torch {torch.__version__}, mmengine {mmengine.__version__}, '
@@ -69,8 +70,9 @@ if ! "$py" -c "import xtcocotools.coco" 2>/dev/null; then
 fi
 step "mmpose 1.3.2 without its unusable declared dependencies"
 "${pip[@]}" install --no-deps mmpose==1.3.2
-step "test requirements and mmvitx (editable)"
-"${pip[@]}" install -r requirements/tests.txt -r requirements/torch.txt -r requirements/build.txt
+step "test and deployment (ONNX) requirements and mmvitx (editable)"
+"${pip[@]}" install -r requirements/tests.txt -r requirements/deploy.txt -r requirements/torch.txt \
+    -r requirements/build.txt
 "${pip[@]}" install --no-deps --no-build-isolation -e .
 
 verify

@@ -140,6 +140,11 @@ class DenseBackbone(BaseModule):
       ``pretrain_img_size`` (position embeddings and tables): a checkpoint that differs only in
       those was pretrained at another input size, and the error says so, with the size from
       ``pretrain_img_size_of(state_dict)`` where the family can tell it.
+    - ``onnx_exporter`` and ``onnx_dynamic_size`` (``mmvitx.deploy.onnx``): the ONNX exporter the
+      family exports with, ``'torchscript'`` (traced; the default) or ``'dynamo'``
+      (``torch.export``), and whether the file can take any height and width. A family whose
+      size-dependent parts its exporter cannot follow sets False, with the reason, and exports
+      for one input size at a time (the batch stays symbolic).
 
     A built instance has ``out_indices``, ``num_features`` (the channels of every level), and
     from them ``out_channels`` and ``out_strides`` (of the requested outputs) and
@@ -165,6 +170,8 @@ class DenseBackbone(BaseModule):
     reference: str | None = None
     keys_missing_from_release: tuple[str, ...] = ()
     pretrain_size_keys: tuple[str, ...] = ()
+    onnx_exporter: str = 'torchscript'
+    onnx_dynamic_size: bool = True
 
     out_indices: tuple[int, ...]
     num_features: tuple[int, ...]

@@ -25,7 +25,7 @@ from mmcv.cnn.bricks import DropPath
 
 from ..layers import (ContinuousBiasWindowAttention, ContinuousPositionBias, ConvModuleChain,
                       FoldedConvModule, GridPositionEmbedding, LayerNorm2d, LayerScale, LinearFFN,
-                      batch_norm_act, window_merge, window_partition, windowed)
+                      batch_norm_act, ceil_div, window_merge, window_partition, windowed)
 from ..pretrained import register_converter
 from .base import (DenseBackbone, check_outputs_and_freezing, init_transformer_weights,
                    register_backbone)
@@ -275,7 +275,7 @@ class HATStage(nn.Module):
         self.window_size = window_size
         self.carrier_token_mode = carrier_token_mode
         ct = ct_size if carrier_tokens else None
-        pretrained_grid = ct_size * -(-pretrained_size // window_size)
+        pretrained_grid = ct_size * ceil_div(pretrained_size, window_size)
         self.carrier_init = CarrierTokenInitializer(dims, ct_size) if carrier_tokens else None
         self.blocks = nn.ModuleList(
             HATBlock(dims, num_heads, window_size, drop_path=drop_paths[k], ct_size=ct,
@@ -302,7 +302,7 @@ class HATStage(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         window = (self.window_size, self.window_size)
         height, width = x.shape[-2:]
-        num_windows = (-(-height // self.window_size), -(-width // self.window_size))
+        num_windows = (ceil_div(height, self.window_size), ceil_div(width, self.window_size))
         carriers = self._carriers(x, num_windows)
         x = windowed(lambda windows: self._run_blocks(windows, carriers), x.permute(0, 2, 3, 1),
                      window)
@@ -369,6 +369,12 @@ class FasterViT(DenseBackbone):
     variants = (dict(carrier_token_mode='extrapolate'), )
     reference = 'mmvitx.testing.references:build_fastervit_pair'
     keys_missing_from_release = (r'out_norms\.', )
+    # One file per input size: a stage of one window runs without carrier tokens (as the official
+    # any-resolution model does), a branch on the size that a graph keeps one side of; and the
+    # carrier pooling's kernel is derived from the map size, where ONNX's AveragePool fixes it.
+    # The tracer cannot take that kernel at all; torch.export takes it as the example's.
+    onnx_exporter = 'dynamo'
+    onnx_dynamic_size = False
 
     def __init__(self,
                  arch: str | dict = default_arch,

@@ -26,7 +26,8 @@ import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 
-from ..layers import LinearFFN, ShareableMultiheadAttention, resize_abs_pos_embed, windowed
+from ..layers import (LinearFFN, ShareableMultiheadAttention, ceil_div, pad_to_multiple,
+                      resize_abs_pos_embed, windowed)
 from ..pretrained import register_converter
 from .base import (DenseBackbone, check_outputs_and_freezing, init_transformer_weights,
                    register_backbone)
@@ -288,7 +289,7 @@ class PSViT(DenseBackbone):
     def out_sizes(self, height, width):
         # Level 0 is stage 1 (stride 8) upsampled 2x, so it is twice level 1, not ceil(size / 4).
         sizes = super().out_sizes(height, width)
-        return [(2 * -(-height // 8), 2 * -(-width // 8)) if level == 0 else size
+        return [(2 * ceil_div(height, 8), 2 * ceil_div(width, 8)) if level == 0 else size
                 for level, size in zip(self.out_indices, sizes)]
 
     def _grid(self, x, size, levels):
@@ -299,9 +300,10 @@ class PSViT(DenseBackbone):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         multiple = PATCH_STRIDE * (2**(NUM_STAGES - 1) if self.cls_token is not None else 1)
-        out_sizes = [(-(-x.shape[2] // (PATCH_STRIDE * 2**s)), -(-x.shape[3] // (PATCH_STRIDE * 2**s)))
+        height, width = x.shape[-2:]
+        out_sizes = [(ceil_div(height, PATCH_STRIDE * 2**s), ceil_div(width, PATCH_STRIDE * 2**s))
                      for s in range(NUM_STAGES)]
-        x = F.pad(x, (0, -x.shape[3] % multiple, 0, -x.shape[2] % multiple))
+        x = F.pad(x, (0, pad_to_multiple(width, multiple), 0, pad_to_multiple(height, multiple)))
         x = self.patch_embed(x)
         size = tuple(x.shape[-2:])
         x = x.flatten(2).transpose(1, 2)

@@ -13,6 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .recompute import attention_with_decomposed_bias
+from .speedups import tracing
 from .window import relative_position_index
 
 
@@ -31,7 +32,9 @@ class _GridCachedMLP(nn.Module):
         return super().train(mode)
 
     def _cached(self, grid: tuple[int, int], reference: torch.Tensor, compute) -> torch.Tensor:
-        if self.training or torch.is_grad_enabled():
+        # While traced the terms become part of the graph, computed for the input's grid; a cached
+        # tensor would enter it as a constant of the traced size.
+        if self.training or torch.is_grad_enabled() or tracing():
             return compute()
         weights = tuple((p.data_ptr(), p._version) for p in self.mlp.parameters())
         if weights != self._cache_weights:
@@ -96,10 +99,25 @@ class ContinuousPositionBias(_GridCachedMLP):
 
 def resize_rel_pos_table(table: torch.Tensor, length: int) -> torch.Tensor:
     """Linearly interpolate a (L, C) table of relative-position embeddings to ``length`` rows."""
-    if table.shape[0] == length:
+    if table.shape[0] == length and not tracing():
         return table
     resized = F.interpolate(table.t()[None], size=length, mode='linear', align_corners=False)
     return resized[0].t()
+
+
+def _rel_pos_index(nq: int, nk: int, device: torch.device) -> torch.Tensor:
+    """(nq, nk) indices into a 2 * max(nq, nk) - 1 row table: the offset of key j from query i on
+    the finer grid, ``trunc(i * max(nk / nq, 1) - j * max(nq / nk, 1) + (nk - 1) * max(nq / nk,
+    1))``. Rounded as MViTv2's code rounds it (the ratios in float64, the positions in float32,
+    the last term a float64 product), which at some sizes is one below the exact offset. Written
+    in tensors so that a traced graph rounds the same for any size: Python floats of traced
+    sizes would become float32 tensors there."""
+    # One-element, not 0-dim: the TorchScript exporter computes with 0-dim tensors in float32.
+    q_len, k_len = (torch.full((1, ), n, dtype=torch.float64, device=device) for n in (nq, nk))
+    q_scale, k_scale = (k_len / q_len).clamp(min=1.), (q_len / k_len).clamp(min=1.)
+    q_pos = torch.arange(nq, device=device)[:, None] * q_scale.float()
+    k_pos = torch.arange(nk, device=device)[None, :] * k_scale.float()
+    return (q_pos - k_pos + ((k_len - 1) * k_scale).float()).long()
 
 
 def decomposed_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
@@ -128,10 +146,7 @@ def decomposed_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     for axis, table in enumerate((table_h, table_w)):
         nq, nk = q_size[axis], k_size[axis]
         table = resize_rel_pos_table(table, 2 * max(nq, nk) - 1)
-        q_scale, k_scale = max(nk / nq, 1.), max(nq / nk, 1.)
-        q_pos = torch.arange(nq, device=q.device)[:, None] * q_scale
-        k_pos = torch.arange(nk, device=q.device)[None, :] * k_scale
-        offsets = table[(q_pos - k_pos + (nk - 1) * k_scale).long()].to(q.dtype)
+        offsets = table[_rel_pos_index(nq, nk, q.device)].to(q.dtype)
         pattern = 'bnhwc,hkc->bnhwk' if axis == 0 else 'bnhwc,wkc->bnhwk'
         term = torch.einsum(pattern, grid, offsets).flatten(2, 3)
         terms.append(F.pad(term, (0, 0, num_prefix, 0)) if num_prefix else term)
@@ -143,7 +158,7 @@ def resize_abs_pos_embed(pos_embed: torch.Tensor, num_prefix: int, pretrain_grid
     """An absolute position embedding (1, prefix + G * G, C) learned on a G x G token grid, for an
     (H, W) grid: the grid part resized bicubically, the prefix (class token) part kept."""
     prefix, grid = pos_embed[:, :num_prefix], pos_embed[:, num_prefix:]
-    if tuple(size) != (pretrain_grid, pretrain_grid):
+    if tracing() or tuple(size) != (pretrain_grid, pretrain_grid):
         grid = grid.reshape(1, pretrain_grid, pretrain_grid, -1).permute(0, 3, 1, 2)
         grid = F.interpolate(grid, size=tuple(size), mode='bicubic', align_corners=False)
         grid = grid.flatten(2).transpose(1, 2)

@@ -51,6 +51,14 @@ def plain_ops(enabled: bool = True):
         _plain_override = previous
 
 
+def tracing() -> bool:
+    """Whether the forward is being traced into a graph (``torch.jit`` tracing, as the TorchScript
+    ONNX exporter does, or ``torch.export`` / ``torch.compile``). A traced graph keeps one branch
+    of every Python ``if`` on sizes and serves every input size, so size-dependent shortcuts
+    (skipping a zero padding or an identity resize) and inference caches are off while tracing."""
+    return torch.jit.is_tracing() or torch.compiler.is_compiling()
+
+
 def inplace_add(out: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
     """``out + other``, summed into ``out`` when the speed-up layer runs: a large fresh buffer
     costs page faults on first touch, more than the addition itself. ``out`` must be a fresh

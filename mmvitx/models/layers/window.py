@@ -9,6 +9,21 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from .speedups import tracing
+
+
+# Size arithmetic without negative operands: torch's ONNX exporter turns Python's floor division
+# and modulo of symbolic sizes into ONNX ops that round toward zero, which is the same only for
+# non-negative numbers (``-(-n // d)`` came out one short in exported graphs).
+def ceil_div(size: int, divisor: int) -> int:
+    """``ceil(size / divisor)`` for a non-negative ``size``."""
+    return (size + divisor - 1) // divisor
+
+
+def pad_to_multiple(size: int, multiple: int) -> int:
+    """How much ``size`` (non-negative) lacks to the next multiple of ``multiple``."""
+    return (multiple - size % multiple) % multiple
+
 
 def pad_to_window_multiple(x: torch.Tensor, window_size: tuple[int, int], centered: bool = False):
     """Zero-pad a (B, H, W, C) map so that H and W are multiples of the window.
@@ -21,11 +36,11 @@ def pad_to_window_multiple(x: torch.Tensor, window_size: tuple[int, int], center
         The padded map and the padding as (top, bottom, left, right).
     """
     height, width = x.shape[1:3]
-    pad_h = -height % window_size[0]
-    pad_w = -width % window_size[1]
+    pad_h = pad_to_multiple(height, window_size[0])
+    pad_w = pad_to_multiple(width, window_size[1])
     top, left = (pad_h // 2, pad_w // 2) if centered else (0, 0)
     padding = (top, pad_h - top, left, pad_w - left)
-    if pad_h or pad_w:
+    if pad_h or pad_w or tracing():
         x = F.pad(x, (0, 0, padding[2], padding[3], padding[0], padding[1]))
     return x, padding
 
@@ -72,11 +87,11 @@ def windowed(attn_fn: Callable, x: torch.Tensor, window_size: tuple[int, int],
     num_windows = (x.shape[1] // window_size[0], x.shape[2] // window_size[1])
     out = attn_fn(window_partition(x, window_size))
     windows, *extras = out if isinstance(out, tuple) else (out, )
-    out_window = tuple(-(-side // q_stride) for side in window_size)
+    out_window = tuple(ceil_div(side, q_stride) for side in window_size)
     x = window_merge(windows, out_window, num_windows[0] * out_window[0],
                      num_windows[1] * out_window[1])
     top, left = padding[0] // q_stride, padding[2] // q_stride
-    out_height, out_width = -(-height // q_stride), -(-width // q_stride)
+    out_height, out_width = ceil_div(height, q_stride), ceil_div(width, q_stride)
     x = x[:, top:top + out_height, left:left + out_width]
     return (x, *extras) if extras else x
 
