@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn as nn
+from mmengine.config import Config
 
 from ..models.backbones import DenseBackbone
 from ..models.layers import plain_ops
@@ -270,23 +271,19 @@ class DetectorFeatures(nn.Module):
 CONFIG_PARTS = {'mmseg': SegmentorLogits, 'mmpose': PoseHeatmaps, 'mmdet': DetectorFeatures}
 
 
-def build_config_model(config: str, checkpoint: str | None = None) -> tuple[nn.Module, str]:
+def build_config_model(config: str,
+                       checkpoint: str | None = None) -> tuple[nn.Module, Config]:
     """The exported part of a config's model (:data:`CONFIG_PARTS` by its ``default_scope``), with
     the weights of ``checkpoint`` (a whole-model checkpoint, as training writes) or, without one,
-    as built (random; ``init_cfg`` checkpoints are not loaded). Returns it and the scope."""
-    from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
+    as built (random; ``init_cfg`` checkpoints are not loaded). Returns it and the config."""
     from mmengine.runner import load_checkpoint
 
-    from ..utils.toolbox import _replace_sync_bn
-    cfg = Config.fromfile(config)
-    scope = cfg.get('default_scope')
-    if scope not in CONFIG_PARTS:
-        raise OnnxExportError(f'{config}: default_scope is {scope!r}; configs of '
-                              f'{sorted(CONFIG_PARTS)} export')
-    init_default_scope(scope)
-    _replace_sync_bn(cfg.model)  # one process: SyncBN runs as the BatchNorm it is in inference
-    model = MODELS.build(cfg.model)
+    from ..utils.toolbox import build_toolbox_model
+    try:
+        # one process: SyncBN runs as the BatchNorm it is in inference
+        model, cfg, _ = build_toolbox_model(config)
+    except ValueError as error:
+        raise OnnxExportError(str(error)) from None
     if checkpoint:
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-    return CONFIG_PARTS[scope](model).eval(), scope
+    return CONFIG_PARTS[cfg.default_scope](model).eval(), cfg

@@ -330,6 +330,23 @@ def build_runner(cfg: Config) -> Runner:
     return Runner.from_cfg(cfg)
 
 
+def build_toolbox_model(config: str) -> tuple[torch.nn.Module, Config, int]:
+    """The model of an mmdet, mmseg or mmpose config for one process, outside a Runner (the
+    benchmark, the ONNX export): built in the config's ``default_scope``, with SyncBN as BN, with
+    the weights it is built with (``init_cfg`` checkpoints are not loaded). Returns the model, the
+    config and how many SyncBN layers became BN; a ``ValueError`` names a config of another
+    scope."""
+    from mmengine.registry import MODELS, init_default_scope
+    cfg = Config.fromfile(config)
+    scope = cfg.get('default_scope')
+    if scope not in TOOLBOXES:
+        raise ValueError(f'{config}: default_scope is {scope!r}; configs of '
+                         f'{", ".join(TOOLBOXES)} only')
+    init_default_scope(scope)
+    replaced = _replace_sync_bn(cfg.model)
+    return MODELS.build(cfg.model), cfg, replaced
+
+
 def _replace_sync_bn(node) -> int:
     """Set ``type='BN'`` in every SyncBN config dict below ``node``; returns how many."""
     count = 0

@@ -337,20 +337,15 @@ class ConfigModel(nn.Module):
 
 
 def build_config_model(config: str, part: str) -> tuple[nn.Module, str]:
-    from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
-
-    from mmvitx.utils.toolbox import _replace_sync_bn
-    cfg = Config.fromfile(config)
-    scope = cfg.get('default_scope', 'mmengine')
-    if scope not in ('mmdet', 'mmseg', 'mmpose'):
-        raise BenchmarkError(f'{config}: default_scope is {scope!r}; --config takes mmdet, mmseg '
-                             'and mmpose configs')
-    init_default_scope(scope)
-    if _replace_sync_bn(cfg.model):
+    from mmvitx.utils.toolbox import build_toolbox_model
+    try:
+        with quiet_imports():
+            model, cfg, replaced = build_toolbox_model(config)
+    except ValueError as error:
+        raise BenchmarkError(f'--config: {error}') from None
+    if replaced:
         log('SyncBN replaced by BN (one process)')
-    with quiet_imports():
-        model = MODELS.build(cfg.model)
+    scope = cfg.default_scope
     needed = {'backbone': 'backbone', 'features': 'extract_feat'}.get(part)
     if needed and not hasattr(model, needed):
         raise BenchmarkError(f'{config}: the model ({type(model).__name__}) has no {needed}')

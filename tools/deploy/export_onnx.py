@@ -88,13 +88,12 @@ def build_model(args) -> tuple[torch.nn.Module, str, tuple[int, int]]:
                               f'nor a config file')
     if args.arch:
         raise OnnxExportError('--arch is for backbone families; a config names its own')
-    model, scope = build_config_model(args.model, args.checkpoint)
-    if scope == 'mmpose':
-        from mmengine.config import Config
-        width, height = Config.fromfile(args.model).codec['input_size']
+    model, cfg = build_config_model(args.model, args.checkpoint)
+    if cfg.default_scope == 'mmpose':
+        width, height = cfg.codec['input_size']
         size = (height, width)
     else:
-        size = DEFAULT_SIZES[scope]
+        size = DEFAULT_SIZES[cfg.default_scope]
     return model, osp.splitext(osp.basename(args.model))[0], size
 
 
