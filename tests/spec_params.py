@@ -130,18 +130,155 @@ HRFORMER_BACKBONE_PARAMS = {'t': 2_572_388, 's': 7_891_050, 'b': 44_040_666}
 # With out_indices (0,) plus mmpose's HeatmapHead (a 1x1 conv to 17 joints, no deconvolutions).
 HRFORMER_POSE_BACKBONE_AND_HEAD_PARAMS = {'t': 2_524_759, 's': 7_746_779, 'b': 43_211_777}
 
+# The plain ViT family (mmvitx/models/backbones/vit.py). The counts "without head" below are those
+# of the official definitions without the ImageNet classifier (timm's num_classes=0: class and
+# distillation tokens, position table and final LayerNorm kept); timm 1.0.31 prints the same for
+# the models it implements. Sources: ViT google-research/vision_transformer
+# vit_jax/configs/models.py (timm vit_*), DeiT facebookresearch/deit models.py (timm deit_*),
+# CaiT facebookresearch/deit cait_models.py (timm cait_*), DeepViT zhoudaquan/dvit_repo
+# models/deep_vision_transformer.py, LocalViT ofsoundof/LocalViT models/localvit.py. CPVT has no
+# official code: DeiT's count without the position table ((N + 1) D, or N D without the class
+# token) and with one PEG (a depthwise 3x3 convolution with bias, 10 D), as the paper describes.
+PLAIN_VIT_WITHOUT_HEAD = {
+    'vit': {'ti': 5_524_416, 's': 21_665_664, 'b': 85_798_656, 'b-32': 87_455_232,
+            'l': 303_301_632, 'l-32': 305_510_400, 'h': 630_764_800},
+    'deit': {'t': 5_524_416, 's': 21_665_664, 'b': 85_798_656, 'b-384': 86_090_496,
+             't-distilled': 5_524_800, 's-distilled': 21_666_432, 'b-distilled': 85_800_192,
+             'b-distilled-384': 86_092_032},
+    # official CaiT without head keeps the class token and the 2 class-attention blocks
+    'cait': {'xxs24': 11_763_264, 'xxs24-384': 11_836_224, 'xxs36': 17_106_720,
+             'xxs36-384': 17_179_680, 'xs24-384': 26_381_088, 's24': 46_531_200,
+             's24-384': 46_677_120, 's36-384': 67_981_632, 'm36-384': 270_452_352,
+             'm48-448': 355_691_520},
+    'deepvit': {'16b': 24_041_664, '24b': 35_876_448, '32b': 47_711_232, 's': 26_915_632,
+                'l': 58_462_708},
+    'cpvt': {'ti': 5_488_512, 'ti-gap': 5_488_320, 's': 21_593_856, 's-gap': 21_593_472,
+             'b': 85_655_040, 'b-gap': 85_654_272},
+    'localvit': {'t': 5_715_696, 'tiny-mlp6-act1': 7_462_080, 't-se4': 9_183_168,
+                 's': 22_048_176},
+}
+# Width and depth of every preset (the papers' and releases' tables).
+PLAIN_VIT_DIMS = {
+    'vit': {'ti': (192, 12), 's': (384, 12), 'b': (768, 12), 'b-32': (768, 12), 'l': (1024, 24),
+            'l-32': (1024, 24), 'h': (1280, 32)},
+    'deit': {'t': (192, 12), 's': (384, 12), 'b': (768, 12), 'b-384': (768, 12),
+             't-distilled': (192, 12), 's-distilled': (384, 12), 'b-distilled': (768, 12),
+             'b-distilled-384': (768, 12)},
+    'cait': {'xxs24': (192, 24), 'xxs24-384': (192, 24), 'xxs36': (192, 36),
+             'xxs36-384': (192, 36), 'xs24-384': (288, 24), 's24': (384, 24),
+             's24-384': (384, 24), 's36-384': (384, 36), 'm36-384': (768, 36),
+             'm48-448': (768, 48)},
+    'deepvit': {'16b': (384, 16), '24b': (384, 24), '32b': (384, 32), 's': (396, 16),
+                'l': (420, 32)},
+    'cpvt': {'ti': (192, 12), 'ti-gap': (192, 12), 's': (384, 12), 's-gap': (384, 12),
+             'b': (768, 12), 'b-gap': (768, 12)},
+    'localvit': {'t': (192, 12), 'tiny-mlp6-act1': (192, 12), 't-se4': (192, 12),
+                 's': (384, 12)},
+}
+
+
+def cait_class_attention_block_params(dims, mlp_ratio=4):
+    """A CaiT class-attention block: 2 LayerNorms, q, k, v and proj Linears, the MLP and two
+    LayerScales."""
+    hidden = mlp_ratio * dims
+    return (2 * 2 * dims + 4 * (dims * dims + dims) + (dims * hidden + hidden)
+            + (hidden * dims + dims) + 2 * dims)
+
+
+def plain_vit_backbone_params(family, arch, out_indices=None, out_norm=False):
+    """The dense backbone with its defaults: the count without head less the final LayerNorm (2D;
+    built only with final_norm=True); CaiT also less its class token (D) and its 2
+    class-attention blocks. With ``out_indices``, the blocks after the last requested one are not
+    built; ``out_norm``: a LayerNorm (2D) on each output."""
+    dims, depth = PLAIN_VIT_DIMS[family][arch]
+    params = PLAIN_VIT_WITHOUT_HEAD[family][arch] - 2 * dims
+    if family == 'cait':
+        params -= dims + 2 * cait_class_attention_block_params(dims)
+    if out_indices is not None:
+        per_block = (params - plain_vit_outside_blocks(family, arch)) // depth
+        params -= (depth - 1 - max(out_indices)) * per_block
+    if out_norm:
+        params += 2 * dims * (depth if out_indices is None else len(out_indices))
+    return params
+
+
+def plain_vit_outside_blocks(family, arch):
+    """Stem, tokens, position table and PEG of presets whose blocks are all alike (ViT, DeiT,
+    CaiT, CPVT, LocalViT; the 16b/24b/32b DeepViTs)."""
+    dims, _ = PLAIN_VIT_DIMS[family][arch]
+    grid = {'b-384': 24, 'b-distilled-384': 24, 'xxs24-384': 24, 'xxs36-384': 24,
+            'xs24-384': 24, 's24-384': 24, 's36-384': 24, 'm36-384': 24, 'm48-448': 28}.get(
+                arch, 14)
+    patch = {'b-32': 32, 'l-32': 32, 'h': 14}.get(arch, 16)
+    if arch == 'h':
+        grid = 16
+    elif patch == 32:
+        grid = 7
+    tokens = plain_vit_tokens(family, arch)
+    stem = 3 * patch * patch * dims + dims
+    if family == 'cpvt':
+        return stem + tokens * dims + 10 * dims
+    return stem + tokens * dims + (tokens + grid * grid) * dims
+
+
+
+def plain_vit_tokens(family, arch):
+    """Class and distillation tokens of a preset (CaiT's dense backbone has none: its class token
+    enters in the class-attention stage only)."""
+    if family == 'deit' and 'distilled' in arch:
+        return 2
+    return 0 if family == 'cait' or arch.endswith('gap') else 1
+
+
+# Heads per width (the papers' tables): ViT/DeiT/CPVT 64 channels per head, CaiT 48, LocalViT 48,
+# DeepViT 12 heads at every width.
+PLAIN_VIT_HEADS = {
+    'vit': {192: 3, 384: 6, 768: 12, 1024: 16, 1280: 16}, 'deit': {192: 3, 384: 6, 768: 12},
+    'cpvt': {192: 3, 384: 6, 768: 12}, 'cait': {192: 4, 288: 6, 384: 8, 768: 16},
+    'localvit': {192: 4, 384: 8}, 'deepvit': {384: 12, 396: 12, 420: 12},
+}
+
+
+def plain_vit_dense_params(family, arch, out_indices=None, with_cls_token=True, final_norm=False,
+                           window_size=None, use_rel_pos=False, rel_pos_img_size=None, **_):
+    """The dense backbone with the options of a config (ViTDet's and ViTPose's settings): without
+    the class/distillation tokens (their position rows stay), with the final LayerNorm (2D), and
+    two decomposed relative-position tables of 2S - 1 rows x head width per block (S: the window
+    in window blocks, the grid of ``rel_pos_img_size`` or of the pre-training size in the global
+    ones, ViTDet's last block of each quarter)."""
+    dims, depth = PLAIN_VIT_DIMS[family][arch]
+    params = plain_vit_backbone_params(family, arch, out_indices)
+    if final_norm:
+        params += 2 * dims
+    if not with_cls_token:
+        params -= plain_vit_tokens(family, arch) * dims
+    if use_rel_pos:
+        head_dims = dims // PLAIN_VIT_HEADS[family][dims]
+        grid = (rel_pos_img_size or 224) // 16
+        global_blocks = {(i + 1) * depth // 4 - 1 for i in range(4)} if window_size else set()
+        built = depth if out_indices is None else max(out_indices) + 1
+        params += sum(2 * (2 * (grid if i in global_blocks else window_size) - 1) * head_dims
+                      for i in range(built))
+    return params
+
+
 # Every preset of every family, as built with its defaults.
 BACKBONE_PARAMS = {
     'hrformer': HRFORMER_BACKBONE_PARAMS,
     'fastervit': {arch: fastervit_backbone_params(arch) for arch in FASTERVIT_OFFICIAL_PARAMS},
     'mvit': {arch: mvit_backbone_params(arch) for arch in MVIT_STAGE_CHANNELS},
     'psvit': {arch: PSVIT_BACKBONE_PARAMS[arch, '2d'] for arch in PSVIT_ARCHS},
+    **{family: {arch: plain_vit_backbone_params(family, arch) for arch in archs}
+       for family, archs in PLAIN_VIT_WITHOUT_HEAD.items()},
 }
 LEVEL_CHANNELS = {
     'hrformer': HRFORMER_BRANCH_CHANNELS,
     'fastervit': {arch: tuple(fastervit_stage_channels(arch)) for arch in FASTERVIT_EMBED_DIMS},
     'mvit': MVIT_STAGE_CHANNELS,
     'psvit': PSVIT_LEVEL_CHANNELS,
+    # every block's patch tokens, at the width
+    **{family: {arch: (dims, ) * depth for arch, (dims, depth) in archs.items()}
+       for family, archs in PLAIN_VIT_DIMS.items()},
 }
 
 

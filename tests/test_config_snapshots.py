@@ -41,6 +41,8 @@ HELPER_KEYS = frozenset({
     # what a backbone fragment provides (configs/_base_/backbones/)
     'backbone', 'backbone_channels', 'backbone_no_decay', 'backbone_det', 'backbone_ocr',
     'backbone_pose',
+    # the plain-ViT fragments' ViTDet and ViTPose options and ViT-B's MAE checkpoint
+    'vitdet', 'vitpose', 'mae',
 })
 TUPLE = '__tuple__'
 

@@ -34,7 +34,8 @@ from mmengine.runner import Runner
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmvitx.models.backbones import BACKBONES
-from spec_params import BACKBONE_PARAMS, POSE_MODEL_PARAMS
+from spec_params import (BACKBONE_PARAMS, PLAIN_VIT_DIMS, POSE_MODEL_PARAMS,
+                         plain_vit_dense_params, simplebaseline_head_params)
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs'
@@ -58,10 +59,22 @@ POSE_METHODS = ('heatmap', 'simplebaseline')
 BACKBONE_VARIANTS = {'cascade-mask-rcnn': 'backbone_det', 'ocr': 'backbone_ocr',
                      'heatmap': 'backbone_pose', 'simplebaseline': 'backbone_pose'}
 # Configs that deviate from their recipe and fragment, as their headers say: HRFormer-B at 384x288
-# follows HRFormer's official config (drop path 0.3, 8 images per GPU).
+# follows HRFormer's official config (drop path 0.3, 8 images per GPU); ViT-B's UPerNet the 80k
+# schedule of its published run; CaiT-S24's 24 blocks take ViTDet's and ViTPose's layer decay for
+# 24 blocks.
 LEAF_DEVIATIONS = {
     'hrformer-b_heatmap_coco-384x288': dict(backbone=dict(drop_path_rate=0.3), batch_size=8),
+    'vit-b_upernet_ade20k': dict(iters=80000),
+    'cait-s24_cascade-mask-rcnn_coco': dict(layer_decay_rate=0.8),
+    'cait-s24_heatmap_coco-256x192': dict(layer_decay_rate=0.8),
 }
+# The plain ViT families (one stride-16 map per block) and the recipes built for them: ViTDet's
+# simple feature pyramid, mmseg's MultiLevelNeck, ViTPose's head.
+PLAIN_FAMILIES = frozenset(PLAIN_VIT_DIMS)
+VITDET_RECIPE, MLN_RECIPE, VITPOSE_RECIPE = (
+    RECIPE_DIR / f'{stem}.py' for stem in ('cascade-mask-rcnn_sfp_lsj-100e_coco',
+                                           'upernet_mln_ade20k-512x512',
+                                           'heatmap_vitpose_coco-256x192'))
 DATA_ROOTS = {
     'cityscapes': 'data/cityscapes/',
     'ade20k': 'data/ade/ADEChallengeData2016',
@@ -204,6 +217,38 @@ def test_backbone_fragment(path):
             assert backbone_cfg.norm_cfg.type == 'SyncBN', key
 
 
+def _check_plain_model(cfg, method, channels):
+    """The necks and heads of the plain-ViT recipes on the blocks their backbone outputs."""
+    backbone = cfg.model.backbone
+    depth = len(channels)
+    if method == 'upernet':  # mmseg's MultiLevelNeck on the last block of each quarter
+        quarters = tuple((i + 1) * depth // 4 - 1 for i in range(4))
+        assert tuple(backbone.out_indices) == quarters and backbone.get('with_cls_token', True)
+        neck = cfg.model.neck
+        assert neck.type == 'MultiLevelNeck' and list(neck.scales) == [4, 2, 1, 0.5]
+        assert list(neck.in_channels) == [channels[i] for i in quarters]
+        assert neck.out_channels == channels[-1]
+        assert list(cfg.model.decode_head.in_channels) == [neck.out_channels] * 4
+        assert cfg.model.auxiliary_head.in_channels == neck.out_channels
+        return
+    # ViTDet and ViTPose: the last block's map alone, without the class token
+    assert tuple(backbone.out_indices) == (depth - 1, ) and backbone.with_cls_token is False
+    if method == 'cascade-mask-rcnn':
+        assert (backbone.window_size, backbone.use_rel_pos, backbone.rel_pos_img_size) == (
+            14, True, 1024)
+        assert 'global_blocks' not in backbone  # ViTDet's: the last of each quarter
+        neck = cfg.model.neck
+        assert (neck.type, neck.in_channels, neck.out_channels, neck.num_outs) == (
+            'SimpleFeaturePyramid', channels[-1], 256, 5)
+        assert 'scale_factors' not in neck  # all four: strides 4, 8, 16, 32
+    else:
+        assert backbone.final_norm is True and 'window_size' not in backbone
+        head = cfg.model.head
+        assert (head.type, head.in_channels, head.out_channels) == ('HeatmapHead', channels[-1], 17)
+        assert list(head.deconv_out_channels) == [256, 256]
+        assert list(head.deconv_kernel_sizes) == [4, 4]
+
+
 def _check_weight_decay(cfg, model):
     """The custom no-decay keys select backbone parameters only: exactly the backbone's
     ``no_weight_decay()`` (found by what the parameters are, not by name), and with
@@ -217,12 +262,17 @@ def _check_weight_decay(cfg, model):
                if not name.startswith('backbone.') and any(key in name for key in keys)]
     assert not outside, f'no-decay keys {keys} match outside the backbone: {outside}'
     expected = {f'backbone.{name}' for name in model.backbone.no_weight_decay()}
+    norms = (_BatchNorm, nn.LayerNorm, nn.GroupNorm)
     if cfg.optim_wrapper.paramwise_cfg.get('norm_decay_mult') == 0:  # not in HRFormer's pose recipe
-        norms = (_BatchNorm, nn.LayerNorm, nn.GroupNorm)
         expected |= {f'backbone.{module_name}.{name}'
                      for module_name, module in model.backbone.named_modules()
                      if isinstance(module, norms)
                      for name, _ in module.named_parameters(recurse=False)}
+    if cfg.optim_wrapper.paramwise_cfg.get('bias_decay_mult') == 0:  # ViTPose's recipe
+        expected |= {f'backbone.{module_name}.bias'
+                     for module_name, module in model.backbone.named_modules()
+                     if getattr(module, 'bias', None) is not None
+                     and isinstance(module.bias, nn.Parameter)}
     base = cfg.optim_wrapper.optimizer.weight_decay
     backbone = {name: decay[id(p)] for name, p in model.named_parameters()
                 if name.startswith('backbone.')}
@@ -247,13 +297,20 @@ def test_config_builds_mmvitx_backbone(path):
         assert backbone.init_cfg is None
         assert _norm_types(cfg.model) == {'BN'}
     else:
-        assert _plain(backbone.init_cfg) == _plain(fragment.backbone.init_cfg)
-        # multi-GPU recipes: any BatchNorm is synchronised (the toolboxes' necks and heads too)
-        assert _norm_types(cfg.model) <= {'SyncBN'}
+        variant = fragment.get(BACKBONE_VARIANTS.get(method, 'backbone'), fragment.backbone)
+        assert _plain(backbone.init_cfg) == _plain(variant.init_cfg)
+        # multi-GPU recipes: any BatchNorm is synchronised (the toolboxes' necks and heads too);
+        # ViTDet's heads have channel LayerNorms
+        assert _norm_types(cfg.model) <= {'SyncBN', 'LN2d'}
         assert not backbone.norm_eval
 
     # input channels of necks and heads follow the backbone's channels
-    if method == 'ocr':
+    plain = family in PLAIN_FAMILIES
+    assert plain == (name['recipe'] in (VITDET_RECIPE, MLN_RECIPE, VITPOSE_RECIPE)), (
+        f'{_rel(path)}: the plain ViT families use the ViTDet, MultiLevelNeck and ViTPose recipes')
+    if plain:
+        _check_plain_model(cfg, method, channels)
+    elif method == 'ocr':
         assert cfg.model.type == 'CascadeEncoderDecoder'
         fcn, ocr = cfg.model.decode_head
         assert (fcn.type, ocr.type) == ('FCNHead', 'OCRHead')
@@ -277,14 +334,21 @@ def test_config_builds_mmvitx_backbone(path):
         head = cfg.model.head
         assert (head.type, head.in_channels, head.out_channels) == ('HeatmapHead', channels[3], 17)
         assert 'deconv_out_channels' not in head and 'deconv_kernel_sizes' not in head
-    if method not in POSE_METHODS:
+    if method not in POSE_METHODS and not plain:
         assert tuple(backbone.out_indices) == (0, 1, 2, 3)
 
     cfg.model.backbone.init_cfg = None
     model = _build_model(cfg)
     assert type(model.backbone) is cls
     assert list(model.backbone.num_features) == channels
-    if method in POSE_METHODS:
+    if plain:
+        options = {key: value for key, value in backbone.items() if key != 'arch'}
+        expected = plain_vit_dense_params(family, backbone.arch, **options)
+        if method in POSE_METHODS:  # ViTPose's head: two deconvolutions
+            assert _num_params(model) == expected + simplebaseline_head_params(
+                channels[-1], num_deconvs=2)
+        assert _num_params(model.backbone) == expected
+    elif method in POSE_METHODS:
         assert _num_params(model) == POSE_MODEL_PARAMS[family](backbone.arch, channels)
     else:
         assert _num_params(model.backbone) == BACKBONE_PARAMS[family][backbone.arch]
@@ -403,6 +467,75 @@ def _pose_recipe(cfg, resolution, batch, no_decay_keys):
     assert tuple(affine[0].input_size) == (width, height)
 
 
+def _vitdet_recipe(cfg, no_decay_keys, layer_decay_rate):
+    """ViTDet's Cascade Mask R-CNN recipe: LSJ at 1024 with square padding, ViTDet's heads,
+    AdamW 1e-4 / 0.1 with layer-wise decay, 100 epochs at batch 64."""
+    model = cfg.model
+    assert model.type == 'CascadeRCNN' and model.neck.type == 'SimpleFeaturePyramid'
+    wrapper = cfg.optim_wrapper
+    assert (wrapper.type, wrapper.constructor) == ('OptimWrapper',
+                                                   'LayerwiseLRDecayOptimWrapperConstructor')
+    assert _plain(wrapper.optimizer) == dict(
+        type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.1)
+    assert _plain(wrapper.paramwise_cfg) == dict(
+        layer_decay_rate=layer_decay_rate, norm_decay_mult=0.0, custom_keys=no_decay_keys)
+    # mmdet's LSJ 100e: RepeatDataset x4 over 25 epochs, steps at 22 and 24; 250-iteration warm-up
+    train = cfg.train_dataloader.dataset
+    assert (train.type, train.times, train.dataset.type) == (
+        'RepeatDataset', 4, 'CheckedCocoDataset')
+    assert cfg.train_cfg.max_epochs == 25
+    warmup, steps = cfg.param_scheduler
+    assert (warmup.type, warmup.start_factor, warmup.begin, warmup.end, warmup.by_epoch) == (
+        'LinearLR', 1e-3, 0, 250, False)
+    assert (steps.type, steps.milestones, steps.gamma, steps.by_epoch) == (
+        'MultiStepLR', [22, 24], 0.1, True)
+    assert cfg.train_dataloader.batch_size * 32 == cfg.auto_scale_lr.base_batch_size == 64
+    resize, crop = (next(t for t in train.dataset.pipeline if t.type == kind)
+                    for kind in ('RandomResize', 'RandomCrop'))
+    assert (tuple(resize.scale), tuple(resize.ratio_range)) == ((1024, 1024), (0.1, 2.0))
+    assert (crop.crop_type, tuple(crop.crop_size)) == ('absolute_range', (1024, 1024))
+    # square padding to 1024 after normalisation, in training and test
+    assert model.data_preprocessor.pad_size_divisor == 1024
+    assert model.data_preprocessor.get('pad_value', 0) == 0
+    test_resize, = [t for t in cfg.test_dataloader.dataset.pipeline if t.type == 'Resize']
+    assert (tuple(test_resize.scale), test_resize.keep_ratio) == ((1024, 1024), True)
+    # ViTDet's heads: two RPN convolutions, 4conv1fc box heads and a 4-conv mask head with LN
+    assert model.rpn_head.num_convs == 2
+    heads = model.roi_head.bbox_head
+    assert len(heads) == model.roi_head.num_stages == 3
+    for head in heads:
+        assert (head.type, head.norm_cfg.type, head.reg_class_agnostic) == (
+            'Shared4Conv1FCBBoxHead', 'LN2d', True)
+    assert (model.roi_head.mask_head.num_convs, model.roi_head.mask_head.norm_cfg.type) == (
+        4, 'LN2d')
+    assert cfg.val_evaluator.metric == ['bbox', 'segm']
+    assert cfg.test_evaluator.metric == ['bbox', 'segm']
+
+
+def _vitpose_recipe(cfg, no_decay_keys, layer_decay_rate):
+    """ViTPose's recipe (mmpose's ViTPose-B config): UDP, AdamW 5e-4 / 0.1, layer decay,
+    gradient clipping, 210 epochs at 64 images per GPU."""
+    wrapper = cfg.optim_wrapper
+    assert wrapper.constructor == 'LayerwiseLRDecayOptimWrapperConstructor'
+    assert _plain(wrapper.optimizer) == dict(
+        type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.1)
+    assert _plain(wrapper.paramwise_cfg) == dict(
+        layer_decay_rate=layer_decay_rate, norm_decay_mult=0.0, bias_decay_mult=0.0,
+        custom_keys=no_decay_keys)
+    assert _plain(wrapper.clip_grad) == dict(max_norm=1.0, norm_type=2)
+    warmup, steps = cfg.param_scheduler
+    assert (warmup.type, warmup.start_factor, warmup.end, warmup.by_epoch) == (
+        'LinearLR', 1e-3, 500, False)
+    assert (steps.type, steps.milestones, steps.by_epoch) == ('MultiStepLR', [170, 200], True)
+    assert cfg.train_cfg.max_epochs == 210
+    assert cfg.train_dataloader.batch_size == 64 and cfg.auto_scale_lr.base_batch_size == 512
+    codec = cfg.model.head.decoder
+    assert (codec.type, tuple(codec.input_size), tuple(codec.heatmap_size), codec.sigma) == (
+        'UDPHeatmap', (192, 256), (48, 64), 2)
+    assert cfg.model.test_cfg.flip_test
+    assert cfg.custom_imports.imports == ['mmvitx']  # not mmpose's layer-decay constructor
+
+
 def _config_strings(obj):
     if isinstance(obj, dict):
         for value in obj.values():
@@ -424,9 +557,11 @@ def test_config_recipe(path):
     fragment = _load(name['fragment'])
     deviations = LEAF_DEVIATIONS.get(path.stem, {})
     variant = BACKBONE_VARIANTS.get(method, 'backbone')
+    backbone = _plain(fragment.get(variant, fragment.backbone))
     expected_backbone = dict(
-        _plain(fragment.get(variant, fragment.backbone)),
-        out_indices=_load(name['recipe']).model.backbone.out_indices,
+        backbone,  # the plain-ViT fragments choose the blocks to output, the recipes do not
+        out_indices=_load(name['recipe']).model.backbone.get('out_indices',
+                                                             backbone.get('out_indices')),
         **deviations.get('backbone', {}))
     assert _plain(cfg.model.backbone) == expected_backbone
     no_decay_keys = _no_decay_keys(_family_class(cfg.model.backbone))
@@ -434,7 +569,14 @@ def test_config_recipe(path):
     # detection configs, defines one as a variable)
     urls = [value for value in _config_strings(cfg.to_dict()) if '://' in value]
     assert not urls, urls
-    if method in ('ocr', 'upernet'):
+    if name['recipe'] == VITDET_RECIPE:
+        _vitdet_recipe(cfg, no_decay_keys, deviations.get('layer_decay_rate', 0.7))
+    elif name['recipe'] == MLN_RECIPE:  # mmseg's ViT/DeiT recipe
+        _seg_recipe(cfg, 6e-5, deviations.get('iters', 160000), 2, (512, 512), 150, no_decay_keys)
+        assert cfg.model.auxiliary_head.in_index == 3
+    elif name['recipe'] == VITPOSE_RECIPE:
+        _vitpose_recipe(cfg, no_decay_keys, deviations.get('layer_decay_rate', 0.75))
+    elif method in ('ocr', 'upernet'):
         if dataset == 'cityscapes':  # HRFormer's OCR recipe
             _seg_recipe(cfg, 1e-4, 80000, 2, (512, 1024), 19, no_decay_keys)
         elif method == 'ocr':
@@ -463,17 +605,29 @@ def test_config_recipe(path):
 
 def _smallest_per_recipe():
     """The config with the smallest backbone for each family, method and dataset (the first input
-    size where there are several), and the demo."""
-    smallest, demos = {}, []
+    size where there are several), and the demo. The plain ViT families share their recipes and
+    their block, so each of their recipes runs once, with the smallest family not yet run (three
+    kinds of block then run: LocalViT's convolutional FFN, DeepViT's re-attention, CaiT's
+    talking heads)."""
+    smallest, plain, demos = {}, {}, []
     for path in CONFIGS:
         name = _parse_name(path)
         if _is_demo(path):
             demos.append(path)
             continue
-        arch = _load(name['fragment']).backbone.arch
-        key = (name['family'], name['method'], name['dataset'])
-        smallest.setdefault(key, []).append((BACKBONE_PARAMS[name['family']][arch], path))
-    return sorted(min(candidates)[1] for candidates in smallest.values()) + demos
+        size = BACKBONE_PARAMS[name['family']][_load(name['fragment']).backbone.arch]
+        if name['family'] in PLAIN_FAMILIES:
+            plain.setdefault(name['recipe'], []).append((size, path))
+        else:
+            key = (name['family'], name['method'], name['dataset'])
+            smallest.setdefault(key, []).append((size, path))
+    runs = [min(candidates)[1] for candidates in smallest.values()]
+    ran = set()
+    for recipe in sorted(plain):
+        path = min(c for c in plain[recipe] if _parse_name(c[1])['family'] not in ran)[1]
+        ran.add(_parse_name(path)['family'])
+        runs.append(path)
+    return sorted(runs) + demos
 
 
 RUN_CONFIGS = _smallest_per_recipe()
@@ -597,6 +751,19 @@ def _det_ms_crop_overrides(cfg, data_root):
     _det_val_and_rois(cfg, data_root)
 
 
+def _det_lsj_overrides(cfg, data_root):
+    """``_det_overrides`` for ViTDet's large-scale jitter and square padding, at 256 instead of
+    1024 (the val images are resized to at most 256x192)."""
+    cfg.train_cfg.max_epochs = 1
+    train = cfg.train_dataloader.dataset
+    train.times = 1
+    train.dataset.update(data_root=data_root, indices=2)
+    _set_in_pipeline(train.dataset.pipeline, 'RandomResize', scale=(256, 256))
+    _set_in_pipeline(train.dataset.pipeline, 'RandomCrop', crop_size=(256, 256))
+    cfg.model.data_preprocessor.pad_size_divisor = 256
+    _det_val_and_rois(cfg, data_root)
+
+
 def _det_val_and_rois(cfg, data_root):
     val = cfg.val_dataloader.dataset
     val.update(data_root=data_root, indices=1)
@@ -645,7 +812,9 @@ def _point_at_demo_data(cfg, root, name):
         _seg_overrides(cfg, data_root, **SEG_RUN_SIZES[name['dataset']])
         return ['mIoU']
     if name['method'] == 'cascade-mask-rcnn':
-        if cfg.train_dataloader.dataset.type == 'RepeatDataset':
+        if name['recipe'] == VITDET_RECIPE:
+            _det_lsj_overrides(cfg, data_root)
+        elif cfg.train_dataloader.dataset.type == 'RepeatDataset':
             _det_overrides(cfg, data_root)
         else:
             _det_ms_crop_overrides(cfg, data_root)

@@ -143,9 +143,15 @@ def describe_fit(fit: StateDictFit, limit: int = 10) -> str:
 
 def preset_fits(backbone_cls, state_dict: StateDict) -> list[tuple[str, StateDictFit]]:
     """How ``state_dict`` fits each preset of ``backbone_cls`` (and each of its ``variants``),
-    best first, as (preset description, fit)."""
-    fits = [(label, compare_state_dict(state_dict, shapes, backbone_cls))
-            for label, shapes in preset_shapes(backbone_cls).items()]
+    best first, as (preset description, fit). Weights of layers a preset leaves out with its
+    default options (its ``keys_not_built()``, e.g. the plain ViTs' final norm) are not
+    unexpected: loading ignores them."""
+    fits = []
+    for label, (shapes, not_built) in _preset_layouts(backbone_cls).items():
+        fit = compare_state_dict(state_dict, shapes, backbone_cls)
+        ignored = key_matcher(not_built)
+        fit.unexpected = [key for key in fit.unexpected if not ignored.match(key)]
+        fits.append((label, fit))
     return sorted(fits, key=lambda item: item[1].num_problems)
 
 
@@ -153,7 +159,14 @@ def preset_fits(backbone_cls, state_dict: StateDict) -> list[tuple[str, StateDic
 def preset_shapes(backbone_cls) -> dict[str, dict[str, torch.Size]]:
     """The state-dict shapes of every preset and variant, built on the meta device (no memory,
     no initialisation cost)."""
-    shapes = {}
+    return {label: shapes for label, (shapes, _) in _preset_layouts(backbone_cls).items()}
+
+
+@functools.cache
+def _preset_layouts(backbone_cls) -> dict[str, tuple[dict[str, torch.Size], tuple[str, ...]]]:
+    """Every preset and variant, built on the meta device: its state-dict shapes and its
+    ``keys_not_built()``."""
+    layouts = {}
     for arch in backbone_cls.arch_zoo:
         for options in ({}, *backbone_cls.variants):
             try:
@@ -162,8 +175,9 @@ def preset_shapes(backbone_cls) -> dict[str, dict[str, torch.Size]]:
             except ValueError:  # a variant the preset does not allow (MViT v1 windows)
                 continue
             label = ' '.join([repr(arch), *(f'{k}={v!r}' for k, v in options.items())])
-            shapes[label] = {k: v.shape for k, v in model.state_dict().items()}
-    return shapes
+            layouts[label] = ({k: v.shape for k, v in model.state_dict().items()},
+                              tuple(model.keys_not_built()))
+    return layouts
 
 
 def load_pretrained(model: torch.nn.Module, checkpoint: str, family: str,

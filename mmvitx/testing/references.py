@@ -10,7 +10,8 @@ agree. The references are test and benchmark dependencies only (mmvitx itself ne
 
 - FasterViT: the official ``fastervit`` package (non-commercial licence; used, never copied);
 - HRFormer: mmpose's ``HRFormer``;
-- MViTv2: timm's ``mvitv2_*`` models.
+- MViTv2: timm's ``mvitv2_*`` models;
+- ViT, DeiT (distilled too) and CaiT: timm's ``vit_*``, ``deit_*`` and ``cait_*`` models.
 """
 import copy
 import importlib
@@ -80,8 +81,12 @@ def strong_randomize_(model: nn.Module, seed: int = 0) -> nn.Module:
 def load_converted(family: str, model: nn.Module, reference_state: dict) -> None:
     """Load the reference's weights into the mmvitx model through mmvitx's converter; every
     model weight but the output norms (which the references do not have) must be mapped."""
-    from mmvitx.models.pretrained import get_converter
+    from mmvitx.models.pretrained import get_converter, key_matcher
     converted = get_converter(family)(reference_state)
+    # Weights of layers the model leaves out for its options (keys_not_built) are not loaded.
+    not_built = key_matcher(model.keys_not_built()) if hasattr(model, 'keys_not_built') else None
+    if not_built is not None:
+        converted = {k: v for k, v in converted.items() if not not_built.match(k)}
     result = model.load_state_dict(converted, strict=False)
     missing = [k for k in result.missing_keys if not k.startswith('out_norms.')]
     if result.unexpected_keys or missing:
@@ -314,3 +319,203 @@ def build_mvit_pair(arch, size, seed=0, **model_kwargs):
     load_converted('mvit', model, reference.state_dict())  # timm's layout, converted
     return model, TimmMViTReference(reference, model.out_norms, model.out_indices), \
         f'timm {name}'
+
+
+def _bicubic_resize_abs_pos(posemb, new_size, old_size=None, num_prefix_tokens=1, **_):
+    """timm's ``resample_abs_pos_embed`` as detectron2 (ViTDet) and mmseg resize position tables,
+    which mmvitx follows: torch's bicubic (no antialiasing) in the table's dtype. timm itself
+    antialiases (PIL's bicubic kernel) and computes in float32, which alone would differ from
+    mmvitx by more than float64 rounding; everything else of timm's forward is unchanged."""
+    import torch.nn.functional as F
+    prefix, grid = posemb[:, :num_prefix_tokens], posemb[:, num_prefix_tokens:]
+    old_size = tuple(old_size)
+    if tuple(new_size) != old_size:
+        grid = grid.reshape(1, *old_size, -1).permute(0, 3, 1, 2)
+        grid = F.interpolate(grid, size=tuple(new_size), mode='bicubic', align_corners=False)
+        grid = grid.permute(0, 2, 3, 1).reshape(1, -1, posemb.shape[-1])
+    return torch.cat([prefix, grid], dim=1)
+
+
+@contextmanager
+def _timm_position_resize_like_detectron2():
+    from unittest import mock
+
+    from timm.models import deit, vision_transformer
+    with mock.patch.object(vision_transformer, 'resample_abs_pos_embed', _bicubic_resize_abs_pos), \
+            mock.patch.object(deit, 'resample_abs_pos_embed', _bicubic_resize_abs_pos):
+        yield
+
+
+class TimmPlainViTReference(nn.Module):
+    """timm's ViT/DeiT/CaiT patch tokens after the requested blocks (``forward_intermediates``,
+    NCHW, prefix tokens removed); the last through timm's final norm where the mmvitx model has
+    ``final_norm``, each through a copy of the mmvitx model's output norm where it has one."""
+
+    def __init__(self, model: nn.Module, mmvitx_model: nn.Module):
+        super().__init__()
+        self.model = model
+        self.out_indices = tuple(mmvitx_model.out_indices)
+        self.final_norm = mmvitx_model.norm is not None
+        self.out_norms = copy.deepcopy(mmvitx_model.out_norms)
+
+    def forward(self, x):
+        with _timm_position_resize_like_detectron2():
+            feats = self.model.forward_intermediates(x, indices=list(self.out_indices),
+                                                     intermediates_only=True, output_fmt='NCHW')
+        outs = []
+        for index, feat in zip(self.out_indices, feats):
+            if self.final_norm and index == len(self.model.blocks) - 1:
+                feat = self.model.norm(feat.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+            if str(index) in self.out_norms:
+                feat = self.out_norms[str(index)](feat)
+            outs.append(feat.contiguous())
+        return tuple(outs)
+
+
+TIMM_VIT = {'ti': 'vit_tiny_patch16_224', 's': 'vit_small_patch16_224',
+            'b': 'vit_base_patch16_224', 'b-32': 'vit_base_patch32_224',
+            'l': 'vit_large_patch16_224', 'l-32': 'vit_large_patch32_224',
+            'h': 'vit_huge_patch14_224'}
+TIMM_DEIT = {'t': 'deit_tiny_patch16_224', 's': 'deit_small_patch16_224',
+             'b': 'deit_base_patch16_224', 'b-384': 'deit_base_patch16_384',
+             't-distilled': 'deit_tiny_distilled_patch16_224',
+             's-distilled': 'deit_small_distilled_patch16_224',
+             'b-distilled': 'deit_base_distilled_patch16_224',
+             'b-distilled-384': 'deit_base_distilled_patch16_384'}
+TIMM_CAIT = {'xxs24': 'cait_xxs24_224', 'xxs24-384': 'cait_xxs24_384', 'xxs36': 'cait_xxs36_224',
+             'xxs36-384': 'cait_xxs36_384', 'xs24-384': 'cait_xs24_384', 's24': 'cait_s24_224',
+             's24-384': 'cait_s24_384', 's36-384': 'cait_s36_384', 'm36-384': 'cait_m36_384',
+             'm48-448': 'cait_m48_448'}
+
+
+def _timm_plain_vit(timm, cls, arch, names, timm_kwargs):
+    """timm's model of a preset (by name), or of a custom arch dict (timm's class built with its
+    hyperparameters), and its name."""
+    resolved = cls.resolve_arch(arch)
+    name = next((names[k] for k in names if cls.resolve_arch(k) == resolved), None)
+    if name is not None:
+        return timm.create_model(name, num_classes=0, **timm_kwargs), f'timm {name}'
+    kwargs = dict(img_size=resolved['pretrain_img_size'], patch_size=resolved['patch_size'],
+                  embed_dim=resolved['embed_dims'], depth=resolved['depth'],
+                  num_heads=resolved['num_heads'], mlp_ratio=resolved['mlp_ratio'],
+                  qkv_bias=resolved['qkv_bias'], num_classes=0)
+    kwargs.update(timm_kwargs)
+    if cls.family == 'cait':
+        model = timm.models.cait.Cait(init_values=resolved['layer_scale'], **kwargs)
+    elif resolved['dist_token']:
+        model = timm.models.deit.VisionTransformerDistilled(**kwargs)
+    else:
+        model = timm.models.vision_transformer.VisionTransformer(**kwargs)
+    return model, f'timm {type(model).__name__} ({arch})'
+
+
+def _plain_vit_pair(cls, arch, seed, timm_kwargs, model_kwargs, names):
+    timm = import_reference('timm', 'timm', cls.family)
+    with quiet_imports():
+        reference, name = _timm_plain_vit(timm, cls, arch, names, timm_kwargs)
+    model = cls(arch, **model_kwargs)
+    _randomize_both(model, reference, seed)
+    load_converted(cls.family, model, reference.state_dict())
+    return model, TimmPlainViTReference(reference, model), name
+
+
+def build_vit_pair(arch, size, seed=0, **model_kwargs):
+    """timm's ViT (a preset's ``vit_*``, or timm's class with a custom arch's hyperparameters)
+    with ``dynamic_img_size`` (any size; its position table is resized as mmvitx resizes it, see
+    :func:`_bicubic_resize_abs_pos`) and mmvitx's ViT. Sizes are multiples of the patch: timm
+    crops the rest (mmvitx pads). With ViTDet's options (``window_size``, ``use_rel_pos``), see
+    :func:`build_vitdet_pair`."""
+    from mmvitx.models.backbones.vit import ViT
+    _check_patch_multiple(ViT, arch, size)
+    if model_kwargs.get('window_size') or model_kwargs.get('use_rel_pos'):
+        return build_vitdet_pair(arch, size, seed, **model_kwargs)
+    return _plain_vit_pair(ViT, arch, seed, dict(dynamic_img_size=True), model_kwargs, TIMM_VIT)
+
+
+TIMM_SAM = {'b': 'samvit_base_patch16', 'l': 'samvit_large_patch16'}
+
+
+class TimmSamReference(nn.Module):
+    """timm's SAM image encoder's block outputs (``forward_intermediates``, NCHW; its neck is
+    not run) at the mmvitx model's ``out_indices``."""
+
+    def __init__(self, model: nn.Module, mmvitx_model: nn.Module):
+        super().__init__()
+        self.model = model
+        self.out_indices = list(mmvitx_model.out_indices)
+
+    def forward(self, x):
+        feats = self.model.forward_intermediates(x, indices=self.out_indices,
+                                                 intermediates_only=True, output_fmt='NCHW')
+        return tuple(feat.contiguous() for feat in feats)
+
+
+def build_vitdet_pair(arch, size, seed=0, **model_kwargs):
+    """ViTDet's windowed ViT (``with_cls_token=False``, windows with the last block of each
+    quarter global, decomposed relative positions) against timm's SAM image encoder
+    (``samvit_base_patch16``, ``samvit_large_patch16``, or timm's class with a custom arch's
+    hyperparameters), which is that backbone: SAM's encoder is ViTDet's. timm's model is built
+    for the square input ``size`` (its position table and global relative-position tables at that
+    grid), mmvitx's with ``pretrain_img_size`` of that size; the weights go through mmvitx's ViT
+    converter (SAM's layout)."""
+    from functools import partial
+
+    from mmvitx.models.backbones.vit import ViT, vitdet_global_blocks
+    timm = import_reference('timm', 'timm', 'vit')
+    resolved = ViT.resolve_arch(arch)
+    name = next((TIMM_SAM[key] for key in TIMM_SAM if ViT.resolve_arch(key) == resolved), None)
+    window = model_kwargs.get('window_size')
+    side = size[0]
+    if (not window or not model_kwargs.get('use_rel_pos')
+            or model_kwargs.get('with_cls_token', True) or size[0] != size[1]
+            or model_kwargs.get('global_blocks') is not None
+            or model_kwargs.get('pretrain_img_size', side) != side
+            or model_kwargs.get('rel_pos_img_size') not in (None, side)
+            or (name is not None and window != 14)):
+        raise ReferenceUnavailable(
+            'the windowed ViT reference is timm\'s SAM encoder: with_cls_token=False, a '
+            'window_size (14 for the SAM presets b and l), use_rel_pos=True, the default global '
+            'blocks, square inputs and pretrain_img_size the input size; got arch '
+            f'{arch!r}, {size[0]}x{size[1]}, {model_kwargs}')
+    with quiet_imports():
+        if name is not None:
+            reference = timm.create_model(name, img_size=side, num_classes=0)
+        else:
+            sam = timm.models.vision_transformer_sam
+            reference = sam.VisionTransformerSAM(
+                img_size=side, patch_size=resolved['patch_size'],
+                embed_dim=resolved['embed_dims'], depth=resolved['depth'],
+                num_heads=resolved['num_heads'], mlp_ratio=resolved['mlp_ratio'],
+                qkv_bias=resolved['qkv_bias'], norm_layer=partial(nn.LayerNorm, eps=1e-6),
+                use_rel_pos=True, window_size=window,
+                global_attn_indexes=vitdet_global_blocks(resolved['depth']), num_classes=0)
+            name = f'VisionTransformerSAM ({arch})'
+    model = ViT(arch, **dict(model_kwargs, pretrain_img_size=side))
+    _randomize_both(model, reference, seed)
+    load_converted('vit', model, reference.state_dict())
+    return model, TimmSamReference(reference, model), f'timm {name} (SAM encoder)'
+
+
+def build_deit_pair(arch, size, seed=0, **model_kwargs):
+    """timm's DeiT (distilled too) with ``dynamic_img_size`` and mmvitx's DeiT; as
+    :func:`build_vit_pair`."""
+    from mmvitx.models.backbones.vit import DeiT
+    _check_patch_multiple(DeiT, arch, size)
+    return _plain_vit_pair(DeiT, arch, seed, dict(dynamic_img_size=True), model_kwargs, TIMM_DEIT)
+
+
+def build_cait_pair(arch, size, seed=0, **model_kwargs):
+    """timm's CaiT built for ``size`` (it takes one input size, any (H, W) multiple of the patch)
+    and mmvitx's CaiT with ``pretrain_img_size=size``: the same position table, used as it is."""
+    from mmvitx.models.backbones.vit import CaiT
+    _check_patch_multiple(CaiT, arch, size)
+    model_kwargs = dict(model_kwargs, pretrain_img_size=tuple(size))
+    return _plain_vit_pair(CaiT, arch, seed, dict(img_size=tuple(size)), model_kwargs, TIMM_CAIT)
+
+
+def _check_patch_multiple(cls, arch, size):
+    patch = cls.resolve_arch(arch)['patch_size']
+    if any(side % patch for side in size):
+        raise ReferenceUnavailable(
+            f'{cls.__name__} at {size[0]}x{size[1]}: timm crops an input that is not a multiple '
+            f'of the patch ({patch}), mmvitx zero-pads it; choose multiples of {patch}')

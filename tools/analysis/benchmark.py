@@ -8,6 +8,9 @@ implementation.
         --json out.json --plot out.png
     # against the reference implementation, same weights, same inputs, interleaved runs
     python tools/analysis/benchmark.py hrformer --arch t --img-size 224 --compare
+    # ViTDet's windowed ViT-B at 1024 against timm's SAM image encoder (the same backbone)
+    python tools/analysis/benchmark.py vit --arch b --img-size 1024 --compare --mode infer train \
+        --model-args with_cls_token=False window_size=14 use_rel_pos=True pretrain_img_size=1024
     # a config's whole model (random weights; inference, and losses on synthetic targets)
     python tools/analysis/benchmark.py --config configs/fastervit/fastervit-0_upernet_ade20k.py \\
         --img-size 512 --batch-size 2 --mode infer train
@@ -42,12 +45,14 @@ What is measured (docs/benchmark.md has the details):
   the allocations and frees that ``torch.profiler`` (``profile_memory=True``) records, in a separate
   untimed step.
 - ``--compare``: the reference implementation (FasterViT: the official ``fastervit`` package;
-  HRFormer: mmpose's ``HRFormer``; MViTv2: timm's ``mvitv2_*``; PSViT has none; each family's
-  contract names it, ``mmvitx/testing/references.py`` builds it) is built with random weights at a
-  trained model's scale, converted with ``mmvitx.models.pretrained.get_converter(family)`` into the mmvitx
-  model, both outputs are checked to match (fp32, eval mode), then both run interleaved (alternate
-  steps, alternating order) under the same conditions; ``--model-args with_cp=True`` then runs
-  mmvitx with activation checkpointing (the reference keeps its defaults). Ratios are mmvitx /
+  HRFormer: mmpose's ``HRFormer``; MViTv2: timm's ``mvitv2_*``; ViT, DeiT, CaiT: timm's, and for
+  ViTDet's windowed ViT timm's SAM image encoder; PSViT has none; each family's contract names
+  it, ``mmvitx/testing/references.py`` builds it) is built with random weights at a trained
+  model's scale, converted with ``mmvitx.models.pretrained.get_converter(family)`` into the
+  mmvitx model, both outputs are checked to match (fp32, eval mode), then both run interleaved
+  (alternate steps, alternating order) under the same conditions; ``--model-args with_cp=True``
+  then runs mmvitx with activation checkpointing (the reference keeps its defaults). Ratios are
+  mmvitx / reference: latency,
   reference: latency,
   throughput and peak memory; ``speed`` is the median of the per-repeat paired ratios
   reference time / mmvitx time (> 1: mmvitx faster).
@@ -128,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                         'dict literal of hyperparameters')
     parser.add_argument('--model-args', nargs='+', metavar='KEY=VALUE',
                         help='extra backbone constructor arguments (values as Python literals); '
-                        'with --compare only with_cp')
+                        'with --compare only with_cp and the options the family\'s reference '
+                        'implements (ViT: ViTDet\'s window_size, use_rel_pos, with_cls_token, '
+                        'pretrain_img_size, out_indices)')
     parser.add_argument('--config', help='benchmark the whole model of this mmdet/mmseg/mmpose '
                         'config instead of a backbone')
     parser.add_argument('--part', choices=('model', 'features', 'backbone'), default='model',
@@ -196,12 +203,14 @@ def check_args(args) -> None:
     if not re.fullmatch(r'cpu|cuda(:\d+)?', args.device):
         raise BenchmarkError(f'--device must be cpu, cuda or cuda:N, got {args.device!r}')
     if args.compare:
-        changed = set(parse_model_args(args.model_args)) - COMPARE_MODEL_ARGS
+        allowed = COMPARE_MODEL_ARGS | BACKBONES[args.family].reference_options
+        changed = set(parse_model_args(args.model_args)) - allowed
         if changed:
             raise BenchmarkError(
                 f'--compare builds the configuration the reference implements; with it '
-                f'--model-args takes only options that change how, not what, mmvitx computes '
-                f'({", ".join(sorted(COMPARE_MODEL_ARGS))}), not {", ".join(sorted(changed))}')
+                f'--model-args takes only options that change how, not what, mmvitx computes, '
+                f'or that the reference implements too ({", ".join(sorted(allowed))}), not '
+                f'{", ".join(sorted(changed))}')
     if args.interleave_sizes:
         if args.compare:
             raise BenchmarkError('--interleave-sizes times one model at several sizes; --compare '

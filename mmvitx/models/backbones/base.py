@@ -131,7 +131,9 @@ class DenseBackbone(BaseModule):
     - ``variants``: constructor options that change the architecture beyond the presets (window
       attention, another token pooling); the generic tests build each one too.
     - ``reference``: ``'module:function'`` building the family's reference implementation with the
-      same weights (``mmvitx.testing.references``), or None where there is none.
+      same weights (``mmvitx.testing.references``), or None where there is none;
+      ``reference_options``: the constructor options the reference also implements (the benchmark
+      accepts them with ``--compare``; the builder rejects combinations it cannot match).
     - ``keys_missing_from_release``: regular expressions (matched at the start) of the weights
       that release checkpoints lack because mmvitx adds them, such as the dense-prediction output
       norms ``out_norms.``: pretrained loading and the converter accept their absence, and no
@@ -168,6 +170,7 @@ class DenseBackbone(BaseModule):
     no_weight_decay_keys: tuple[str, ...] = ()
     variants: tuple[dict, ...] = ()
     reference: str | None = None
+    reference_options: frozenset = frozenset()
     keys_missing_from_release: tuple[str, ...] = ()
     pretrain_size_keys: tuple[str, ...] = ()
     onnx_exporter: str = 'torchscript'

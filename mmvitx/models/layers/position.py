@@ -140,6 +140,16 @@ def decomposed_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     Returns:
         (B, heads, prefix + Hq * Wq, C).
     """
+    terms = decomposed_rel_pos_terms(q, q_size, k_size, table_h, table_w, num_prefix)
+    return attention_with_decomposed_bias(q, k, v, *terms, num_prefix=num_prefix)
+
+
+def decomposed_rel_pos_terms(q: torch.Tensor, q_size: tuple[int, int], k_size: tuple[int, int],
+                             table_h: torch.Tensor, table_w: torch.Tensor,
+                             num_prefix: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two terms of :func:`decomposed_rel_pos_attention`'s bias: (B, heads, prefix + Hq * Wq,
+    Hk) and (B, heads, prefix + Hq * Wq, Wk), zero in the prefix rows; the bias of a query and
+    the key at (kh, kw) is ``term_h[..., kh] + term_w[..., kw]`` (none for prefix keys)."""
     batch, heads, _, channels = q.shape
     grid = q[:, :, num_prefix:].reshape(batch, heads, *q_size, channels)
     terms = []
@@ -150,16 +160,20 @@ def decomposed_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
         pattern = 'bnhwc,hkc->bnhwk' if axis == 0 else 'bnhwc,wkc->bnhwk'
         term = torch.einsum(pattern, grid, offsets).flatten(2, 3)
         terms.append(F.pad(term, (0, 0, num_prefix, 0)) if num_prefix else term)
-    return attention_with_decomposed_bias(q, k, v, *terms, num_prefix=num_prefix)
+    return tuple(terms)
 
 
-def resize_abs_pos_embed(pos_embed: torch.Tensor, num_prefix: int, pretrain_grid: int,
+def resize_abs_pos_embed(pos_embed: torch.Tensor, num_prefix: int,
+                         pretrain_grid: int | tuple[int, int],
                          size: tuple[int, int]) -> torch.Tensor:
-    """An absolute position embedding (1, prefix + G * G, C) learned on a G x G token grid, for an
-    (H, W) grid: the grid part resized bicubically, the prefix (class token) part kept."""
+    """An absolute position embedding (1, prefix + G * G, C) learned on a G x G token grid (or
+    (1, prefix + Gh * Gw, C) on a Gh x Gw one), for an (H, W) grid: the grid part resized
+    bicubically, the prefix (class token) part kept."""
+    if isinstance(pretrain_grid, int):
+        pretrain_grid = (pretrain_grid, pretrain_grid)
     prefix, grid = pos_embed[:, :num_prefix], pos_embed[:, num_prefix:]
-    if tracing() or tuple(size) != (pretrain_grid, pretrain_grid):
-        grid = grid.reshape(1, pretrain_grid, pretrain_grid, -1).permute(0, 3, 1, 2)
+    if tracing() or tuple(size) != tuple(pretrain_grid):
+        grid = grid.reshape(1, *pretrain_grid, -1).permute(0, 3, 1, 2)
         grid = F.interpolate(grid, size=tuple(size), mode='bicubic', align_corners=False)
         grid = grid.flatten(2).transpose(1, 2)
     return torch.cat([prefix, grid], dim=1)

@@ -1,0 +1,10 @@
+# CPVT-B: DeiT-B's 12 blocks of 768 channels with a position encoding generator, from your
+# ImageNet-1k classifier (no released weights). No published dense setting: drop path 0.1 for
+# segmentation (mmseg's DeiT-B), 0.1 for detection (ViTDet-B) and 0.3 for pose (ViTPose-B).
+_base_ = ['./cpvt.py']
+
+backbone = dict(_base_.backbone, arch='b', out_indices=(2, 5, 8, 11), drop_path_rate=0.1,
+                init_cfg=dict(type='Pretrained', checkpoint='checkpoints/cpvt-b_in1k.pth'))
+backbone_channels = [768] * 12
+backbone_det = dict(backbone, **_base_.vitdet, out_indices=(11, ), drop_path_rate=0.1)
+backbone_pose = dict(backbone, **_base_.vitpose, out_indices=(11, ), drop_path_rate=0.3)

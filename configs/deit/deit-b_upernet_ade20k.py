@@ -1,0 +1,11 @@
+# DeiT-B + MultiLevelNeck + UPerNet, ADE20K (150 classes), 512x512 crops, mmseg's ViT recipe, batch
+# 16 (8 x 2), 160k iterations.
+# Published (mmseg configs/vit/README.md, `vit_deit-b16_mln_upernet_8xb2-160k_ade20k-512x512`):
+# 45.46 mIoU (47.16 multi-scale + flip).
+_base_ = ['../_base_/recipes/upernet_mln_ade20k-512x512.py', '../_base_/backbones/deit-b.py']
+
+model = dict(backbone=_base_.backbone,
+             neck=dict(in_channels=[768] * 4, out_channels=768),
+             decode_head=dict(in_channels=[768] * 4),
+             auxiliary_head=dict(in_channels=768))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=_base_.backbone_no_decay))

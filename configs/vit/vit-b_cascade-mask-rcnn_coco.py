@@ -1,0 +1,9 @@
+# ViT-B/16 (MAE) + simple feature pyramid + Cascade Mask R-CNN, COCO, ViTDet's recipe: LSJ at 1024,
+# 100 epochs, batch 64 (32 x 2), window attention with a global block per quarter.
+# Published (ViTDet, detectron2 projects/ViTDet README; MAE ImageNet-1k pre-training, batch 64):
+# 54.0 box AP / 46.7 mask AP.
+_base_ = ['../_base_/recipes/cascade-mask-rcnn_sfp_lsj-100e_coco.py',
+          '../_base_/backbones/vit-b.py']
+
+model = dict(backbone=_base_.backbone_det, neck=dict(in_channels=768))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=_base_.backbone_no_decay))
