@@ -385,6 +385,16 @@ def _seg_recipe(cfg, lr, iters, batch, crop, num_classes, no_decay_keys):
     assert [head.loss_decode.loss_weight for head in heads] in ([0.4, 1.0], [1.0, 0.4])
 
 
+def _check_step_schedule(cfg, warmup_iters, milestones):
+    """A linear warm-up over ``warmup_iters`` iterations from 1e-3 x lr, then x0.1 at the epoch
+    ``milestones``."""
+    warmup, steps = cfg.param_scheduler
+    assert (warmup.type, warmup.start_factor, warmup.begin, warmup.end, warmup.by_epoch) == (
+        'LinearLR', 1e-3, 0, warmup_iters, False)
+    assert (steps.type, steps.milestones, steps.gamma, steps.by_epoch) == (
+        'MultiStepLR', milestones, 0.1, True)
+
+
 def _det_recipe(cfg, no_decay_keys):
     assert cfg.model.type == 'CascadeRCNN' and cfg.model.neck.type == 'FPN'
     assert _plain(cfg.optim_wrapper.optimizer) == dict(
@@ -395,10 +405,7 @@ def _det_recipe(cfg, no_decay_keys):
     assert cfg.train_dataloader.dataset.type == 'RepeatDataset'
     assert cfg.train_dataloader.dataset.times == 3
     assert cfg.train_cfg.max_epochs == 12
-    warmup, steps = cfg.param_scheduler
-    assert (warmup.type, warmup.start_factor, warmup.end, warmup.by_epoch) == (
-        'LinearLR', 1e-3, 500, False)
-    assert steps.milestones == [9, 11]
+    _check_step_schedule(cfg, 500, [9, 11])
     assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size == 16
     assert cfg.val_evaluator.metric == ['bbox', 'segm']
     assert cfg.test_evaluator.metric == ['bbox', 'segm']
@@ -418,11 +425,7 @@ def _mvit_det_recipe(cfg, no_decay_keys):
     # 36 epochs (no RepeatDataset), 1000-iteration warm-up, steps at 28 and 33; batch 2 x 8
     assert cfg.train_dataloader.dataset.type == 'CheckedCocoDataset'  # no RepeatDataset
     assert cfg.train_cfg.max_epochs == 36
-    warmup, steps = cfg.param_scheduler
-    assert (warmup.type, warmup.start_factor, warmup.begin, warmup.end, warmup.by_epoch) == (
-        'LinearLR', 1e-3, 0, 1000, False)
-    assert (steps.type, steps.milestones, steps.gamma, steps.by_epoch) == (
-        'MultiStepLR', [28, 33], 0.1, True)
+    _check_step_schedule(cfg, 1000, [28, 33])
     assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size == 16
     # three class-agnostic 4conv1fc box heads with SyncBN (GIoU loss on decoded boxes)
     heads = cfg.model.roi_head.bbox_head
@@ -452,10 +455,7 @@ def _pose_recipe(cfg, resolution, batch, no_decay_keys):
     assert _plain(cfg.optim_wrapper.optimizer) == dict(
         type='AdamW', lr=5e-4, betas=(0.9, 0.999), weight_decay=0.01)
     assert _plain(cfg.optim_wrapper.paramwise_cfg.custom_keys) == no_decay_keys
-    warmup, steps = cfg.param_scheduler
-    assert (warmup.type, warmup.start_factor, warmup.end, warmup.by_epoch) == (
-        'LinearLR', 1e-3, 500, False)
-    assert (steps.type, steps.milestones, steps.by_epoch) == ('MultiStepLR', [170, 200], True)
+    _check_step_schedule(cfg, 500, [170, 200])
     assert cfg.train_cfg.max_epochs == 210
     assert cfg.train_dataloader.batch_size == batch
     assert cfg.auto_scale_lr.base_batch_size == 8 * batch
@@ -484,11 +484,7 @@ def _vitdet_recipe(cfg, no_decay_keys, layer_decay_rate):
     assert (train.type, train.times, train.dataset.type) == (
         'RepeatDataset', 4, 'CheckedCocoDataset')
     assert cfg.train_cfg.max_epochs == 25
-    warmup, steps = cfg.param_scheduler
-    assert (warmup.type, warmup.start_factor, warmup.begin, warmup.end, warmup.by_epoch) == (
-        'LinearLR', 1e-3, 0, 250, False)
-    assert (steps.type, steps.milestones, steps.gamma, steps.by_epoch) == (
-        'MultiStepLR', [22, 24], 0.1, True)
+    _check_step_schedule(cfg, 250, [22, 24])
     assert cfg.train_dataloader.batch_size * 32 == cfg.auto_scale_lr.base_batch_size == 64
     resize, crop = (next(t for t in train.dataset.pipeline if t.type == kind)
                     for kind in ('RandomResize', 'RandomCrop'))
@@ -523,10 +519,7 @@ def _vitpose_recipe(cfg, no_decay_keys, layer_decay_rate):
         layer_decay_rate=layer_decay_rate, norm_decay_mult=0.0, bias_decay_mult=0.0,
         custom_keys=no_decay_keys)
     assert _plain(wrapper.clip_grad) == dict(max_norm=1.0, norm_type=2)
-    warmup, steps = cfg.param_scheduler
-    assert (warmup.type, warmup.start_factor, warmup.end, warmup.by_epoch) == (
-        'LinearLR', 1e-3, 500, False)
-    assert (steps.type, steps.milestones, steps.by_epoch) == ('MultiStepLR', [170, 200], True)
+    _check_step_schedule(cfg, 500, [170, 200])
     assert cfg.train_cfg.max_epochs == 210
     assert cfg.train_dataloader.batch_size == 64 and cfg.auto_scale_lr.base_batch_size == 512
     codec = cfg.model.head.decoder

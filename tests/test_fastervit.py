@@ -13,7 +13,7 @@ from mmvitx.models.backbones import FasterViT
 from mmvitx.models.backbones.fastervit import HATBlock, arch_zoo, convert_fastervit
 from mmvitx.models.layers import ContinuousPositionBias, GridPositionEmbedding, plain_ops
 from mmvitx.testing.references import (build_fastervit_any_res_pair, build_fastervit_pair,
-                                       strong_randomize_)
+                                       build_float64_pair, strong_randomize_)
 from spec_params import fastervit_backbone_params
 from training_step import assert_training_step_matches
 
@@ -301,18 +301,6 @@ def test_training_step_matches_official():
 
 
 # ----------------------------------------------------------------------------- any resolution
-def float64_pair(builder, arch, size, **model_kwargs):
-    """A reference pair with strong random weights, built in float64 (the official model
-    computes position tables at construction)."""
-    default_dtype = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        model, reference, _ = builder(arch, size, **model_kwargs)
-    finally:
-        torch.set_default_dtype(default_dtype)
-    return model.double().eval(), reference.double().eval()
-
-
 def assert_outputs_equal(actual, expected, tolerance):
     assert len(actual) == len(expected)
     for level, (a, e) in enumerate(zip(actual, expected)):
@@ -335,7 +323,7 @@ def test_default_mode_equals_the_official_any_res_model(arch, tolerance, plain_o
     conversion gives a zero term) and square (10x10), both padded to window multiples (stride-16
     maps 32x40 and 30x30), with the speed-up layer and with the plain ops."""
     pytest.importorskip('fastervit', reason='the official fastervit 1.0.0 package is not installed')
-    model, reference = float64_pair(build_fastervit_any_res_pair, arch, size)
+    model, reference = build_float64_pair(build_fastervit_any_res_pair, arch, size)
     x = float64_input(size)
     with torch.no_grad():
         expected = reference(x)
@@ -346,14 +334,14 @@ def test_default_mode_equals_the_official_any_res_model(arch, tolerance, plain_o
 
 def test_extrapolate_mode_is_the_fixed_model_at_224_and_differs_from_any_res_elsewhere():
     pytest.importorskip('fastervit', reason='the official fastervit 1.0.0 package is not installed')
-    model, reference = float64_pair(build_fastervit_pair, TINY, (224, 224),
+    model, reference = build_float64_pair(build_fastervit_pair, TINY, (224, 224),
                                     carrier_token_mode='extrapolate')
     with torch.no_grad():
         assert_outputs_equal(model(float64_input((224, 224))),
                              reference(float64_input((224, 224))), PROPAGATED_IN_FLOAT32)
 
     size = (512, 640)
-    any_res, reference = float64_pair(build_fastervit_any_res_pair, TINY, size)
+    any_res, reference = build_float64_pair(build_fastervit_any_res_pair, TINY, size)
     extrapolated = FasterViT(TINY, carrier_token_mode='extrapolate').double().eval()
     extrapolated.load_state_dict(any_res.state_dict())
     with torch.no_grad():
@@ -416,7 +404,7 @@ def test_converter_gives_non_square_any_res_checkpoints_a_zero_carrier_position_
         f'levels.2.blocks.{j}.hat_pos_embed.cpb_mlp.{name}' for j in range(TINY['depths'][2])
         for name in ('0.weight', '0.bias', '2.weight')}
 
-    model, reference = float64_pair(build_fastervit_any_res_pair, TINY, (512, 640))
+    model, reference = build_float64_pair(build_fastervit_any_res_pair, TINY, (512, 640))
     state = {k: v.float() for k, v in reference.official.state_dict().items()}
     path = tmp_path / 'fastervit_tiny_512x640.pth.tar'
     torch.save({'state_dict': state}, path)

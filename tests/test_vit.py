@@ -12,22 +12,13 @@ from mmvitx.models.backbones.vit import LocalityFFN, PlainAttention, convert_cai
 from mmvitx.models.layers import plain_ops
 from mmvitx.models.pretrained import key_matcher, preset_fits
 from mmvitx.testing.references import (TIMM_CAIT, TIMM_DEIT, TIMM_VIT, build_cait_pair,
-                                       build_deit_pair, build_vit_pair, strong_randomize_)
+                                       build_deit_pair, build_float64_pair, build_vit_pair,
+                                       strong_randomize_)
 from spec_params import BACKBONE_PARAMS, plain_vit_backbone_params
 
 
 def num_params(module):
     return sum(p.numel() for p in module.parameters())
-
-
-def float64_pair(builder, arch, size, **kwargs):
-    default_dtype = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        model, reference, _ = builder(arch, size, **kwargs)
-    finally:
-        torch.set_default_dtype(default_dtype)
-    return model.double().eval(), reference.double().eval()
 
 
 # Small custom archs where a preset adds nothing but time (timm's classes with the same
@@ -51,7 +42,7 @@ SMALL = dict(embed_dims=64, depth=3, num_heads=4)
 ], ids=['vit-nonsquare', 'vit-options', 'deit-distilled-nonsquare', 'cait-nonsquare',
         'vitdet-windows'])
 def test_outputs_equal_timm(builder, arch, size, kwargs):
-    model, reference = float64_pair(builder, arch, size, **kwargs)
+    model, reference = build_float64_pair(builder, arch, size, **kwargs)
     x = torch.randn(2, 3, *size, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     for plain in (False, True):
         with torch.no_grad(), plain_ops(plain):

@@ -28,6 +28,18 @@ class ReferenceUnavailable(Exception):
     implement); the message says why and what would work."""
 
 
+def build_float64_pair(builder, arch, size, **model_kwargs):
+    """``builder``'s pair (strong random weights) built in float64 (some references compute
+    position tables at construction), both in eval mode."""
+    default_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        model, reference, _ = builder(arch, size, **model_kwargs)
+    finally:
+        torch.set_default_dtype(default_dtype)
+    return model.double().eval(), reference.double().eval()
+
+
 def reference_builder(backbone_cls):
     """The family's reference builder named by its contract, or None where it has none."""
     if not backbone_cls.reference:
