@@ -206,20 +206,26 @@ def plain_vit_outside_blocks(family, arch):
     """Stem, tokens, position table and PEG of presets whose blocks are all alike (ViT, DeiT,
     CaiT, CPVT, LocalViT; the 16b/24b/32b DeepViTs)."""
     dims, _ = PLAIN_VIT_DIMS[family][arch]
-    grid = {'b-384': 24, 'b-distilled-384': 24, 'xxs24-384': 24, 'xxs36-384': 24,
-            'xs24-384': 24, 's24-384': 24, 's36-384': 24, 'm36-384': 24, 'm48-448': 28}.get(
-                arch, 14)
-    patch = {'b-32': 32, 'l-32': 32, 'h': 14}.get(arch, 16)
-    if arch == 'h':
-        grid = 16
-    elif patch == 32:
-        grid = 7
+    grid, patch = plain_vit_grid_and_patch(arch)
     tokens = plain_vit_tokens(family, arch)
     stem = 3 * patch * patch * dims + dims
     if family == 'cpvt':
         return stem + tokens * dims + 10 * dims
     return stem + tokens * dims + (tokens + grid * grid) * dims
 
+
+def plain_vit_grid_and_patch(arch):
+    """The pretraining token grid (side) and the patch of a preset: 224 / 16 unless the release
+    says otherwise (384 and 448 inputs; ViT-B/32 and L/32; ViT-H/14 at 224)."""
+    patch = {'b-32': 32, 'l-32': 32, 'h': 14}.get(arch, 16)
+    if arch == 'h':
+        return 16, patch
+    if patch == 32:
+        return 7, patch
+    grid = {'b-384': 24, 'b-distilled-384': 24, 'xxs24-384': 24, 'xxs36-384': 24,
+            'xs24-384': 24, 's24-384': 24, 's36-384': 24, 'm36-384': 24, 'm48-448': 28}.get(
+                arch, 14)
+    return grid, patch
 
 
 def plain_vit_tokens(family, arch):
@@ -254,11 +260,13 @@ def plain_vit_dense_params(family, arch, out_indices=None, with_cls_token=True, 
         params -= plain_vit_tokens(family, arch) * dims
     if use_rel_pos:
         head_dims = dims // PLAIN_VIT_HEADS[family][dims]
-        grid = (rel_pos_img_size or 224) // 16
+        grid, patch = plain_vit_grid_and_patch(arch)
+        if rel_pos_img_size:
+            grid = rel_pos_img_size // patch
         global_blocks = {(i + 1) * depth // 4 - 1 for i in range(4)} if window_size else set()
         built = depth if out_indices is None else max(out_indices) + 1
-        params += sum(2 * (2 * (grid if i in global_blocks else window_size) - 1) * head_dims
-                      for i in range(built))
+        params += sum(2 * (2 * (window_size if window_size and i not in global_blocks else grid)
+                           - 1) * head_dims for i in range(built))
     return params
 
 

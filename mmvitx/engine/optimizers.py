@@ -102,11 +102,10 @@ class LayerwiseLRDecayOptimWrapperConstructor(SummarizedOptimWrapperConstructor)
         if prefix:  # the recursion over submodules; the outermost call assigns the rates
             return
         layer_of = layer_ids(module)
-        num_layers = max(layer_of.values(), default=0)
+        top = max(layer_of.values(), default=0)  # num_layers + 1: neck, heads, final norms
         for group in params[start:]:
-            layer = layer_of.get(id(group['params'][0]), num_layers)
-            group['lr'] = group.get('lr', self.base_lr) * self.layer_decay_rate ** (
-                num_layers - layer)
+            layer = layer_of.get(id(group['params'][0]), top)
+            group['lr'] = group.get('lr', self.base_lr) * self.layer_decay_rate ** (top - layer)
 
 
 def layer_ids(model: nn.Module) -> dict[int, int]:

@@ -9,7 +9,7 @@ implementation.
     # against the reference implementation, same weights, same inputs, interleaved runs
     python tools/analysis/benchmark.py hrformer --arch t --img-size 224 --compare
     # ViTDet's windowed ViT-B at 1024 against timm's SAM image encoder (the same backbone)
-    python tools/analysis/benchmark.py vit --arch b --img-size 1024 --compare --mode infer train \
+    python tools/analysis/benchmark.py vit --arch b --img-size 1024 --compare --mode infer train \\
         --model-args with_cls_token=False window_size=14 use_rel_pos=True pretrain_img_size=1024
     # a config's whole model (random weights; inference, and losses on synthetic targets)
     python tools/analysis/benchmark.py --config configs/fastervit/fastervit-0_upernet_ade20k.py \\
@@ -53,7 +53,6 @@ What is measured (docs/benchmark.md has the details):
   (alternate steps, alternating order) under the same conditions; ``--model-args with_cp=True``
   then runs mmvitx with activation checkpointing (the reference keeps its defaults). Ratios are
   mmvitx / reference: latency,
-  reference: latency,
   throughput and peak memory; ``speed`` is the median of the per-repeat paired ratios
   reference time / mmvitx time (> 1: mmvitx faster).
 
