@@ -156,6 +156,8 @@ PLAIN_VIT_WITHOUT_HEAD = {
              'b': 85_655_040, 'b-gap': 85_654_272},
     'localvit': {'t': 5_715_696, 'tiny-mlp6-act1': 7_462_080, 't-se4': 9_183_168,
                  's': 22_048_176},
+    # facebookresearch/convit models.py (timm convit_*)
+    'convit': {'ti': 5_517_512, 's': 27_344_322, 'b': 85_771_040},
 }
 # Width and depth of every preset (the papers' and releases' tables).
 PLAIN_VIT_DIMS = {
@@ -174,6 +176,7 @@ PLAIN_VIT_DIMS = {
              'b': (768, 12), 'b-gap': (768, 12)},
     'localvit': {'t': (192, 12), 'tiny-mlp6-act1': (192, 12), 't-se4': (192, 12),
                  's': (384, 12)},
+    'convit': {'ti': (192, 12), 's': (432, 12), 'b': (768, 12)},
 }
 
 
@@ -195,8 +198,12 @@ def plain_vit_backbone_params(family, arch, out_indices=None, out_norm=False):
     if family == 'cait':
         params -= dims + 2 * cait_class_attention_block_params(dims)
     if out_indices is not None:
-        per_block = (params - plain_vit_outside_blocks(family, arch)) // depth
-        params -= (depth - 1 - max(out_indices)) * per_block
+        # ConViT's 10 GPSA blocks each have 5H more than its ViT blocks (pos_proj 3H + H, gates H)
+        extra = 5 * PLAIN_VIT_HEADS[family][dims] if family == 'convit' else 0
+        blocks = params - plain_vit_outside_blocks(family, arch) - 10 * extra
+        per_block = blocks // depth
+        params -= sum(per_block + (extra if i < 10 else 0)
+                      for i in range(max(out_indices) + 1, depth))
     if out_norm:
         params += 2 * dims * (depth if out_indices is None else len(out_indices))
     return params
@@ -211,6 +218,8 @@ def plain_vit_outside_blocks(family, arch):
     stem = 3 * patch * patch * dims + dims
     if family == 'cpvt':
         return stem + tokens * dims + 10 * dims
+    if family == 'convit':  # the class token joins at block 10, without a table row
+        return stem + tokens * dims + grid * grid * dims
     return stem + tokens * dims + (tokens + grid * grid) * dims
 
 
@@ -242,6 +251,7 @@ PLAIN_VIT_HEADS = {
     'vit': {192: 3, 384: 6, 768: 12, 1024: 16, 1280: 16}, 'deit': {192: 3, 384: 6, 768: 12},
     'cpvt': {192: 3, 384: 6, 768: 12}, 'cait': {192: 4, 288: 6, 384: 8, 768: 16},
     'localvit': {192: 4, 384: 8}, 'deepvit': {384: 12, 396: 12, 420: 12},
+    'convit': {192: 4, 432: 9, 768: 16},
 }
 
 
@@ -265,8 +275,9 @@ def plain_vit_dense_params(family, arch, out_indices=None, with_cls_token=True, 
             grid = rel_pos_img_size // patch
         global_blocks = {(i + 1) * depth // 4 - 1 for i in range(4)} if window_size else set()
         built = depth if out_indices is None else max(out_indices) + 1
+        first = 10 if family == 'convit' else 0  # ConViT's GPSA blocks have no tables
         params += sum(2 * (2 * (window_size if window_size and i not in global_blocks else grid)
-                           - 1) * head_dims for i in range(built))
+                           - 1) * head_dims for i in range(first, built))
     return params
 
 

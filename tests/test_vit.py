@@ -7,13 +7,15 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmvitx.models.backbones import CPVT, BACKBONES, CaiT, DeepViT, DeiT, LocalViT, ViT
-from mmvitx.models.backbones.vit import LocalityFFN, PlainAttention, convert_cait, convert_localvit
+from mmvitx.models.backbones import (CPVT, BACKBONES, CaiT, ConViT, DeepViT, DeiT, LocalViT,
+                                     ViT)
+from mmvitx.models.backbones.vit import (LocalityFFN, PlainAttention, convert_cait,
+                                         convert_localvit, init_gpsa_locally_)
 from mmvitx.models.layers import plain_ops
 from mmvitx.models.pretrained import key_matcher, preset_fits
-from mmvitx.testing.references import (TIMM_CAIT, TIMM_DEIT, TIMM_VIT, build_cait_pair,
-                                       build_deit_pair, build_float64_pair, build_vit_pair,
-                                       strong_randomize_)
+from mmvitx.testing.references import (TIMM_CAIT, TIMM_CONVIT, TIMM_DEIT, TIMM_VIT,
+                                       build_cait_pair, build_convit_pair, build_deit_pair,
+                                       build_float64_pair, build_vit_pair, strong_randomize_)
 from spec_params import BACKBONE_PARAMS, plain_vit_backbone_params
 
 
@@ -39,8 +41,11 @@ SMALL = dict(embed_dims=64, depth=3, num_heads=4)
     # ViTDet's windowed ViT against timm's SAM encoder: 9x9 tokens, padded to 2x2 windows of 5
     (build_vit_pair, dict(SMALL, depth=4), (144, 144),
      dict(with_cls_token=False, window_size=5, use_rel_pos=True, out_indices=(0, 3))),
+    # ConViT: GPSA blocks, then the class token joins (timm's ConViT takes square inputs only)
+    (build_convit_pair, dict(SMALL, depth=4, gpsa_blocks=2, cls_token_block=2, qkv_bias=False),
+     (144, 144), dict(out_indices=(1, 3))),
 ], ids=['vit-nonsquare', 'vit-options', 'deit-distilled-nonsquare', 'cait-nonsquare',
-        'vitdet-windows'])
+        'vitdet-windows', 'convit'])
 def test_outputs_equal_timm(builder, arch, size, kwargs):
     model, reference = build_float64_pair(builder, arch, size, **kwargs)
     x = torch.randn(2, 3, *size, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
@@ -54,7 +59,8 @@ def test_outputs_equal_timm(builder, arch, size, kwargs):
             assert float((a - e).abs().max()) <= 1e-9 * max(1., float(e.abs().max()))
 
 
-@pytest.mark.parametrize('cls, names', [(ViT, TIMM_VIT), (DeiT, TIMM_DEIT), (CaiT, TIMM_CAIT)])
+@pytest.mark.parametrize('cls, names', [(ViT, TIMM_VIT), (DeiT, TIMM_DEIT), (CaiT, TIMM_CAIT),
+                                        (ConViT, TIMM_CONVIT)])
 def test_converted_timm_presets_fit(cls, names):
     """Every preset's timm model (on the meta device), converted, has exactly the weights and
     shapes of the preset (with its final norm; without it, ``norm`` is a key not built)."""
@@ -428,9 +434,9 @@ def test_counts_of_the_dense_options():
 
 def test_every_family_registers_its_presets_in_one_class_hierarchy():
     from mmvitx.models.backbones.vit import PlainViT
-    families = ('vit', 'deit', 'cait', 'deepvit', 'cpvt', 'localvit')
+    families = ('vit', 'deit', 'cait', 'deepvit', 'cpvt', 'localvit', 'convit')
     assert all(issubclass(BACKBONES[f], PlainViT) for f in families)
-    assert list(BACKBONES)[-6:] == list(families)
+    assert list(BACKBONES)[-len(families):] == list(families)
     assert all(BACKBONES[f].__init__ is not PlainViT.__init__ for f in families)
     assert LocalViT().arch['embed_dims'] == 384 and CPVT().peg is not None
     assert isinstance(DeepViT('16b', out_indices=(0, )).blocks[0].attn.var_norm, nn.BatchNorm2d)
@@ -482,3 +488,35 @@ def test_mae_pretrained_encoder_loads_into_the_vitdet_layout(tmp_path):
     torch.testing.assert_close(loaded['blocks.11.mlp.fc2.weight'],
                                release['blocks.11.mlp.fc2.weight'], rtol=0, atol=0)
     assert not loaded['blocks.2.attn.rel_pos_h'].any()
+
+
+def test_gpsa_local_initialisation_attends_to_one_offset_per_head_on_a_non_square_grid():
+    """ConViT's defining property: locally initialised, with the gates open (sigmoid -> 1) and a
+    high locality strength, each of the k x k heads of a GPSA copies the token at its own offset
+    (dx, dy) = (h2 - c, h1 - c) of a k x k neighbourhood (values are the identity), on any grid
+    shape: here 5 x 8 tokens, away from the borders."""
+    heads, dims = 9, 18
+    attn = PlainAttention(dims, heads, qkv_bias=False, mode='gpsa').double().eval()
+    with torch.no_grad():
+        init_gpsa_locally_(attn, strength=30.)
+        attn.gating_param.fill_(40.)
+        attn.proj.weight.copy_(torch.eye(dims))
+        attn.proj.bias.zero_()
+    size = (5, 8)
+    x = torch.randn(1, size[0] * size[1], dims, dtype=torch.float64)
+    out = attn(x, size).view(*size, heads, dims // heads)
+    grid = x.view(*size, heads, dims // heads)
+    for h1 in range(3):
+        for h2 in range(3):
+            head = h1 + 3 * h2
+            dx, dy = h2 - 1, h1 - 1
+            torch.testing.assert_close(out[1:4, 1:7, head],
+                                       grid[1 + dy:4 + dy, 1 + dx:7 + dx, head])
+
+
+def test_convit_class_token_joins_at_block_10_without_a_table_row():
+    model = ConViT('ti', out_indices=(9, 11))
+    assert model.pos_embed.shape == (1, 196, 192)
+    assert [block.attn.mode for block in model.blocks] == ['gpsa'] * 10 + ['plain'] * 2
+    outputs = model(torch.randn(1, 3, 97, 131))
+    assert [tuple(o.shape) for o in outputs] == [(1, 192, 7, 9)] * 2

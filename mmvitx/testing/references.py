@@ -444,6 +444,40 @@ def build_vit_pair(arch, size, seed=0, **model_kwargs):
     return _plain_vit_pair(ViT, arch, seed, dict(dynamic_img_size=True), model_kwargs, TIMM_VIT)
 
 
+TIMM_CONVIT = {'ti': 'convit_tiny', 's': 'convit_small', 'b': 'convit_base'}
+
+
+def build_convit_pair(arch, size, seed=0, **model_kwargs):
+    """timm's ConViT (``convit_*``, or timm's class with a custom arch's hyperparameters), built
+    for the square input ``size`` (its GPSA offsets assume a square grid of its ``img_size``), and
+    mmvitx's ConViT with ``pretrain_img_size`` of that size."""
+    from mmvitx.models.backbones.vit import ConViT
+    _check_patch_multiple(ConViT, arch, size)
+    if size[0] != size[1]:
+        raise ReferenceUnavailable(f'timm\'s ConViT takes square inputs only, not '
+                                   f'{size[0]}x{size[1]}')
+    timm = import_reference('timm', 'timm', 'convit')
+    resolved = ConViT.resolve_arch(arch)
+    name = next((TIMM_CONVIT[k] for k in TIMM_CONVIT if ConViT.resolve_arch(k) == resolved), None)
+    with quiet_imports():
+        if name is not None:
+            reference = timm.create_model(name, img_size=size[0], num_classes=0)
+        else:
+            reference = timm.models.convit.ConVit(
+                img_size=size[0], patch_size=resolved['patch_size'],
+                # timm's ConVit takes the width per head
+                embed_dim=resolved['embed_dims'] // resolved['num_heads'],
+                depth=resolved['depth'], num_heads=resolved['num_heads'],
+                mlp_ratio=resolved['mlp_ratio'], qkv_bias=resolved['qkv_bias'],
+                local_up_to_layer=resolved['gpsa_blocks'],
+                locality_strength=resolved['locality_strength'], num_classes=0)
+            name = f'ConVit ({arch})'
+    model = ConViT(arch, **dict(model_kwargs, pretrain_img_size=size[0]))
+    _randomize_both(model, reference, seed)
+    load_converted('convit', model, reference.state_dict())
+    return model, TimmPlainViTReference(reference, model), f'timm {name}'
+
+
 TIMM_SAM = {'b': 'samvit_base_patch16', 'l': 'samvit_large_patch16'}
 
 

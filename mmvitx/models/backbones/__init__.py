@@ -4,7 +4,7 @@ from .hrformer import HRFormer  # isort: skip
 from .fastervit import FasterViT  # isort: skip
 from .mvit import MViT  # isort: skip
 from .psvit import PSViT  # isort: skip
-from .vit import ViT, DeiT, CaiT, DeepViT, CPVT, LocalViT  # isort: skip
+from .vit import ViT, DeiT, CaiT, DeepViT, CPVT, LocalViT, ConViT  # isort: skip
 
 __all__ = ['BACKBONES', 'DenseBackbone', 'register_backbone', 'HRFormer', 'FasterViT', 'MViT',
-           'PSViT', 'ViT', 'DeiT', 'CaiT', 'DeepViT', 'CPVT', 'LocalViT']
+           'PSViT', 'ViT', 'DeiT', 'CaiT', 'DeepViT', 'CPVT', 'LocalViT', 'ConViT']

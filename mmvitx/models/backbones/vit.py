@@ -86,7 +86,22 @@ BASE_ARCH = dict(
     ffn='mlp',  # 'mlp' (LayerNorm + MLP) or 'locality' (LocalViT's convolutional FFN)
     ffn_act='hswish',  # LocalViT: 'hswish' or 'relu6'
     se_reduction=None,  # LocalViT: SE hidden width = FFN width // se_reduction (None: no SE)
+    gpsa_blocks=0,  # ConViT: the first blocks attend with gated positional self-attention
+    locality_strength=1.,  # ConViT: the scale of GPSA's local initialisation
+    cls_token_block=0,  # ConViT: the class token joins before this block, without a table row
 )
+
+
+def grid_offsets(size: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
+    """(N, N, 3) offsets between the tokens of an (H, W) grid in row-major order: for query i
+    and key j, (x_j - x_i, y_j - y_i, (x_j - x_i)^2 + (y_j - y_i)^2) (ConViT's relative
+    indices, extended to non-square grids)."""
+    height, width = size
+    ys = torch.arange(height, device=like.device).repeat_interleave(width)
+    xs = torch.arange(width, device=like.device).repeat(height)
+    dx = (xs[None, :] - xs[:, None]).to(like.dtype)
+    dy = (ys[None, :] - ys[:, None]).to(like.dtype)
+    return torch.stack([dx, dy, dx * dx + dy * dy], dim=-1)
 
 
 class PlainAttention(nn.Module):
@@ -113,7 +128,13 @@ class PlainAttention(nn.Module):
         self.mode = mode
         self.scale = (dims // num_heads)**-0.5
         self.attn_drop = attn_drop
-        self.qkv = nn.Linear(dims, 3 * dims, bias=qkv_bias)
+        if mode == 'gpsa':  # ConViT: queries and keys, values and the positional score apart
+            self.qk = nn.Linear(dims, 2 * dims, bias=qkv_bias)
+            self.v = nn.Linear(dims, dims, bias=qkv_bias)
+            self.pos_proj = nn.Linear(3, num_heads)
+            self.gating_param = nn.Parameter(torch.ones(num_heads))
+        else:
+            self.qkv = nn.Linear(dims, 3 * dims, bias=qkv_bias)
         self.proj = nn.Linear(dims, dims)
         self.proj_drop = nn.Dropout(proj_drop)
         if mode == 'talking_heads':
@@ -141,8 +162,29 @@ class PlainAttention(nn.Module):
         weight = linear.weight.expand(batch, -1, -1)
         return torch.baddbmm(bias, weight, flat).view(batch, -1, *maps.shape[2:])
 
+    def _gpsa(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """ConViT's gated positional self-attention on the (H, W) token grid: per head,
+        ``(1 - g) softmax(q k^T / sqrt(d)) + g softmax(pos_proj(dx, dy, dx^2 + dy^2))``,
+        renormalised over the keys, with ``g = sigmoid(gating_param)``; (dx, dy) is the key's
+        offset from the query on the grid, of any shape."""
+        batch, num_tokens, channels = x.shape
+        head_dims = channels // self.num_heads
+        q, k = self.qk(x).view(batch, num_tokens, 2, self.num_heads, head_dims).permute(
+            2, 0, 3, 1, 4).unbind(0)
+        v = self.v(x).view(batch, num_tokens, self.num_heads, head_dims).transpose(1, 2)
+        patch_score = ((q * self.scale) @ k.transpose(-2, -1)).softmax(dim=-1)
+        pos_score = self.pos_proj(grid_offsets(size, x)).permute(2, 0, 1).softmax(dim=-1)
+        gate = torch.sigmoid(self.gating_param).view(1, -1, 1, 1)
+        attn = (1. - gate) * patch_score + gate * pos_score
+        attn = attn / attn.sum(dim=-1, keepdim=True)
+        attn = F.dropout(attn, self.attn_drop, self.training)
+        return attn @ v
+
     def forward(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         batch, num_tokens, channels = x.shape
+        if self.mode == 'gpsa':
+            out = self._gpsa(x, size).transpose(1, 2).reshape(batch, num_tokens, channels)
+            return self.proj_drop(self.proj(out))
         qkv = self.qkv(x).view(batch, num_tokens, 3, self.num_heads, channels // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
         attn_drop = self.attn_drop if self.training else 0.
@@ -221,13 +263,14 @@ class PlainBlock(nn.Module):
     def __init__(self, dims: int, num_heads: int, arch: dict, transform: bool,
                  window_size: int = 0, rel_pos_length: int | None = None, drop_path: float = 0.,
                  drop_rate: float = 0., attn_drop_rate: float = 0., with_cp: bool = False,
-                 norm_cfg: dict = dict(type='BN')):
+                 norm_cfg: dict = dict(type='BN'), attention: str | None = None):
         super().__init__()
         self.window_size = window_size
         self.with_cp = with_cp
         self.residual_scale = arch['residual_scale']
         self.norm1 = nn.LayerNorm(dims, eps=1e-6)
-        self.attn = PlainAttention(dims, num_heads, arch['qkv_bias'], arch['attention'],
+        self.attn = PlainAttention(dims, num_heads, arch['qkv_bias'],
+                                   attention or arch['attention'],
                                    transform, arch['re_attention_scale'], rel_pos_length,
                                    attn_drop_rate, drop_rate, norm_cfg)
         layer_scale = arch['layer_scale']
@@ -306,6 +349,21 @@ class ConvStem(nn.Module):
         return self.proj(x)
 
 
+def init_gpsa_locally_(attn: PlainAttention, strength: float) -> None:
+    """ConViT's local initialisation of a GPSA: values the identity, and head h1 + k h2 of the
+    k x k = H heads attending around the offset (dx, dy) = (h2 - c, h1 - c) from the query (c:
+    the centre of the k x k neighbourhood), sharper with ``strength``; gates at 1."""
+    heads = attn.num_heads
+    side = int(heads**0.5)
+    centre = (side - 1) / 2 if side % 2 == 0 else side // 2
+    attn.v.weight.copy_(torch.eye(attn.v.weight.shape[0]))
+    for h1 in range(side):
+        for h2 in range(side):
+            attn.pos_proj.weight[h1 + side * h2] = strength * torch.tensor(
+                [2. * (h2 - centre), 2. * (h1 - centre), -1.])
+    attn.gating_param.fill_(1.)
+
+
 def vitdet_global_blocks(depth: int) -> tuple[int, ...]:
     """ViTDet's global-attention blocks: the last of each quarter of the depth ((2, 5, 8, 11) for
     12 blocks, (5, 11, 17, 23) for 24, (7, 15, 23, 31) for 32)."""
@@ -335,7 +393,8 @@ class PlainViT(DenseBackbone):
             except in ``global_blocks`` (ViTDet's hybrid window attention).
         global_blocks: the blocks that attend globally when ``window_size`` is set; None: the last
             of each quarter of the depth (ViTDet: (2, 5, 8, 11) for ViT-B).
-        use_rel_pos: add decomposed relative positions (MViTv2, ViTDet) in every block; tables of
+        use_rel_pos: add decomposed relative positions (MViTv2, ViTDet) in every block but
+            ConViT's GPSA blocks (which have a positional score of their own); tables of
             2 * window - 1 rows in window blocks and 2 * (pretrain_img_size / p) - 1 in global
             ones, zero-initialised, resized linearly to the actual sizes.
         pretrain_img_size: the pretraining input size (int, or (H, W)) that the position table
@@ -440,9 +499,12 @@ class PlainViT(DenseBackbone):
                           if self.arch['cls_token'] and with_cls_token else None)
         self.dist_token = (nn.Parameter(torch.zeros(1, 1, dims))
                            if self.arch['dist_token'] and with_cls_token else None)
-        # The table keeps the rows of the tokens (unused without them), so checkpoints load.
-        self.num_pos_prefix = num_tokens
-        self.pos_embed = (nn.Parameter(torch.zeros(1, num_tokens + grid_hw[0] * grid_hw[1], dims))
+        # The table keeps the rows of the tokens (unused without them), so checkpoints load;
+        # ConViT's class token joins later, without a row.
+        self.cls_token_block = self.arch['cls_token_block']
+        self.num_pos_prefix = 0 if self.cls_token_block else num_tokens
+        self.pos_embed = (nn.Parameter(torch.zeros(
+            1, self.num_pos_prefix + grid_hw[0] * grid_hw[1], dims))
                           if self.arch['position'] == 'abs' else None)
 
         num_built = max(self.out_indices) + 1
@@ -456,11 +518,13 @@ class PlainViT(DenseBackbone):
         for i in range(num_built):
             window = window_size if window_size and i not in global_blocks else 0
             rel_pos_length = None
-            if use_rel_pos:
+            gpsa = i < self.arch['gpsa_blocks']  # GPSA has a positional score of its own
+            if use_rel_pos and not gpsa:
                 rel_pos_length = 2 * (window or max(rel_pos_grid)) - 1
-            self.blocks.append(PlainBlock(dims, heads, self.arch, i >= transform_from, window,
-                                          rel_pos_length, rates[i], drop_rate, attn_drop_rate,
-                                          with_cp, norm_cfg))
+            self.blocks.append(PlainBlock(
+                dims, heads, self.arch, i >= transform_from, window, rel_pos_length, rates[i],
+                drop_rate, attn_drop_rate, with_cp, norm_cfg,
+                'gpsa' if gpsa else None))
         # CPVT's position encoding generator, after the first block.
         self.peg = (nn.Conv2d(dims, dims, 3, 1, 1, groups=dims)
                     if self.arch['position'] == 'peg' else None)
@@ -525,7 +589,7 @@ class PlainViT(DenseBackbone):
             x = x + pos[:, self.num_pos_prefix:]
             pos_prefix = pos[:, :self.num_pos_prefix]
         prefix = [t for t in (self.cls_token, self.dist_token) if t is not None]
-        if prefix:
+        if prefix and not self.cls_token_block:
             tokens = torch.cat(prefix, dim=1)
             if pos_prefix is not None:
                 tokens = tokens + pos_prefix
@@ -542,13 +606,16 @@ class PlainViT(DenseBackbone):
         x, size = self._tokens(x)
         outs = []
         for i, block in enumerate(self.blocks):
-            x = block(x, size, self.num_prefix)
+            if i and i == self.cls_token_block and self.cls_token is not None:
+                x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+            num_prefix = self.num_prefix if i >= self.cls_token_block else 0
+            x = block(x, size, num_prefix)
             if i == 0 and self.peg is not None:
                 x = self._peg(x, size)
             if i == self.depth - 1 and self.norm is not None:
                 x = self.norm(x)
             if i in self.out_indices:
-                out = x[:, self.num_prefix:].transpose(1, 2).reshape(x.shape[0], -1, *size)
+                out = x[:, num_prefix:].transpose(1, 2).reshape(x.shape[0], -1, *size)
                 if str(i) in self.out_norms:
                     out = self.out_norms[str(i)](out)
                 outs.append(out.contiguous())
@@ -567,6 +634,9 @@ class PlainViT(DenseBackbone):
         with torch.no_grad():
             for table in self._rel_pos_tables():  # ViTDet: zero-initialised
                 table.zero_()
+            for block in self.blocks:
+                if block.attn.mode == 'gpsa':
+                    init_gpsa_locally_(block.attn, self.arch['locality_strength'])
 
     def keys_not_built(self) -> tuple[str, ...]:
         keys = []
@@ -832,6 +902,32 @@ class LocalViT(PlainViT):
     variants = _VITDET_VARIANT
 
 
+@_family
+class ConViT(PlainViT):
+    """ConViT (`arXiv 2103.10697 <https://arxiv.org/abs/2103.10697>`_) as a dense backbone:
+    gated positional self-attention (:meth:`PlainAttention._gpsa`, locally initialised) in the
+    first 10 blocks, then ViT blocks; the class token joins before block 10, without a row in the
+    position table. The positional score takes the offsets of the actual (H, W) grid, so any
+    input size and shape works (the official code assumes a square one). Presets
+    (facebookresearch/convit ``models.py``): Ti, S, B (48 channels per head; no qkv bias). See
+    :class:`PlainViT` for the arguments.
+    """
+
+    family = 'convit'
+    arch_zoo = {
+        'ti': dict(embed_dims=192, depth=12, num_heads=4),
+        's': dict(embed_dims=432, depth=12, num_heads=9),
+        'b': dict(embed_dims=768, depth=12, num_heads=16),
+    }
+    arch_aliases = {'tiny': 'ti', 't': 'ti', 'small': 's', 'base': 'b'}
+    default_arch = 'ti'
+    arch_defaults = dict(_VIT_DEFAULTS, qkv_bias=False, gpsa_blocks=10, locality_strength=1.,
+                         cls_token_block=10)
+    no_weight_decay_keys = ('pos_embed', 'cls_token', 'rel_pos_h', 'rel_pos_w')
+    variants = _VITDET_VARIANT
+    reference = 'mmvitx.testing.references:build_convit_pair'
+
+
 # ----------------------------------------------------------------------------- checkpoints
 # timm's ViT/DeiT names are mmvitx's. CaiT (timm and the official files) names its LayerScales
 # gamma_1/gamma_2. The heads (head, head_dist, fc_norm) and CaiT's class-attention stage
@@ -914,6 +1010,14 @@ def convert_cait(state_dict: dict) -> OrderedDict:
 def convert_deepvit(state_dict: dict) -> OrderedDict:
     """DeepViT weights in the official (timm 0.3) layout, whose names mmvitx keeps -> mmvitx
     DeepViT: the head is dropped. Idempotent on mmvitx checkpoints."""
+    return _drop_heads(state_dict)
+
+
+@register_converter('convit', source="ConViT's official files (facebookresearch/convit) or "
+                   "timm's convit_* weights")
+def convert_convit(state_dict: dict) -> OrderedDict:
+    """Official or timm ConViT weights, whose names mmvitx keeps (GPSA's ``qk``, ``v``,
+    ``pos_proj``, ``gating_param``) -> mmvitx ConViT: the head is dropped. Idempotent."""
     return _drop_heads(state_dict)
 
 
