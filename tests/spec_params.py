@@ -130,6 +130,44 @@ HRFORMER_BACKBONE_PARAMS = {'t': 2_572_388, 's': 7_891_050, 'b': 44_040_666}
 # With out_indices (0,) plus mmpose's HeatmapHead (a 1x1 conv to 17 joints, no deconvolutions).
 HRFORMER_POSE_BACKBONE_AND_HEAD_PARAMS = {'t': 2_524_759, 's': 7_746_779, 'b': 43_211_777}
 
+# TNT (huawei-noah/Efficient-AI-Backbones tnt_pytorch/tnt.py; timm tnt_*, and timm's legacy port
+# tnt_s_legacy_patch16_224), layer by layer: 16 x 16 patches of 4 x 4 words of c channels, 12
+# blocks, MLP ratio 4 inside and out, no qkv bias (qk and v projections, q, k and v of the width).
+TNT_INNER_DIMS = {'s': 24, 's-legacy': 24, 'b': 40}
+
+
+def _layer_norm(dims):
+    return 2 * dims
+
+
+def _linear(in_dims, out_dims, bias=True):
+    return in_dims * out_dims + (out_dims if bias else 0)
+
+
+def tnt_stem_params(dims, inner, words=16):
+    """The word convolution (7x7, 3 -> c, with bias), the inner position table (16 c) and the
+    stem's fold (LayerNorm over 16 c, Linear to D with bias, LayerNorm)."""
+    return (3 * 7 * 7 * inner + inner + words * inner + _layer_norm(words * inner)
+            + _linear(words * inner, dims) + _layer_norm(dims))
+
+
+def tnt_without_head(dims, inner, legacy=False, depth=12, grid=14, words=16):
+    """TNT without the classifier (timm's num_classes=0: S 23,383,584, legacy S 23,370,336,
+    B 64,787,680). The official sum(parameters()) also counts ``outer_tokens`` (grid^2 D, frozen
+    and unused): 23,843,848 with S's head, the README's 65.6M for B."""
+    def transformer(width):  # two LayerNorms, q k v without bias, projection, MLP x4
+        return (2 * _layer_norm(width) + _linear(width, 3 * width, bias=False)
+                + _linear(width, width) + _linear(width, 4 * width) + _linear(4 * width, width))
+    if legacy:  # a LayerNorm per word, a Linear with bias, nothing after
+        fold = _layer_norm(inner) + _linear(words * inner, dims)
+    else:
+        fold = (_layer_norm(words * inner) + _linear(words * inner, dims, bias=False)
+                + _layer_norm(dims))
+    tokens = dims + (1 + grid * grid) * dims  # class token, outer position table
+    return (tnt_stem_params(dims, inner, words) + tokens
+            + depth * (transformer(inner) + fold + transformer(dims)) + _layer_norm(dims))
+
+
 # The plain ViT family (mmvitx/models/backbones/vit.py). The counts "without head" below are those
 # of the official definitions without the ImageNet classifier (timm's num_classes=0: class and
 # distillation tokens, position table and final LayerNorm kept); timm 1.0.31 prints the same for
@@ -158,6 +196,20 @@ PLAIN_VIT_WITHOUT_HEAD = {
                  's': 22_048_176},
     # facebookresearch/convit models.py (timm convit_*)
     'convit': {'ti': 5_517_512, 's': 27_344_322, 'b': 85_771_040},
+    'tnt': {arch: tnt_without_head(dims, TNT_INNER_DIMS[arch], legacy=arch == 's-legacy')
+            for arch, dims in (('s', 384), ('s-legacy', 384), ('b', 640))},
+    # coeusguo/ceit ceit_model.py without the head, the layer-wise class-token attention block
+    # and its layer embedding (the README's 6.4M / 24.2M / 94.4M include them)
+    'ceit': {'t': 5_716_736, 's': 22_040_768, 'b': 86_539_328, 't-384': 5_789_696,
+             's-384': 22_186_688},
+    # yitu-opensource/T2T-ViT models/t2t_vit.py, with the frozen sinusoid table ((N + 1) D) and
+    # the Performers' frozen 32 x 64 random projections, as the README's 4.3M ... 64.1M
+    't2tvit': {'7': 4_053_222, '10': 5_632_230, '12': 6_684_902, '14': 21_160_550,
+               '19': 38_728_422, '24': 63_592_934, 't-14': 21_156_070, 't-19': 38_723_942,
+               't-24': 63_588_454},
+    # jiangtaoxie/So-ViT v1 src/so_vit.py without the second-order head and the class token's
+    # Linear, with the frozen sinusoid table
+    'sovit': {'7': 4_151_040, '10': 5_730_048, '14': 21_217_408, '19': 38_764_800},
 }
 # Width and depth of every preset (the papers' and releases' tables).
 PLAIN_VIT_DIMS = {
@@ -177,6 +229,12 @@ PLAIN_VIT_DIMS = {
     'localvit': {'t': (192, 12), 'tiny-mlp6-act1': (192, 12), 't-se4': (192, 12),
                  's': (384, 12)},
     'convit': {'ti': (192, 12), 's': (432, 12), 'b': (768, 12)},
+    'tnt': {'s': (384, 12), 's-legacy': (384, 12), 'b': (640, 12)},
+    'ceit': {'t': (192, 12), 's': (384, 12), 'b': (768, 12), 't-384': (192, 12),
+             's-384': (384, 12)},
+    't2tvit': {'7': (256, 7), '10': (256, 10), '12': (256, 12), '14': (384, 14), '19': (448, 19),
+               '24': (512, 24), 't-14': (384, 14), 't-19': (448, 19), 't-24': (512, 24)},
+    'sovit': {'7': (256, 7), '10': (256, 10), '14': (384, 14), '19': (448, 19)},
 }
 
 
@@ -209,13 +267,54 @@ def plain_vit_backbone_params(family, arch, out_indices=None, out_norm=False):
     return params
 
 
+def ceit_stem_params(dims, arch, channels=64):
+    """CeiT's image-to-tokens stem: a 7x7 convolution without bias (3 -> 64), a BatchNorm and
+    a 4x4 convolution to D with bias."""
+    return 3 * 7 * 7 * channels + 2 * channels + 4 * 4 * channels * dims + dims
+
+
+def t2t_stem_params(dims, arch, token_dims=64):
+    """T2T-ViT's tokens-to-token stem: two layers (147 -> 64 and 576 -> 64: LayerNorms of
+    both widths, q, k, v (with bias in the Performer), the projection and a 64 -> 64 -> 64 MLP,
+    with bias; the Performer's frozen 32 x 64 random projection) and a Linear 576 -> D."""
+    performer = not arch.startswith('t-')
+    def layer(in_dims):
+        qkv = in_dims * 3 * token_dims + (3 * token_dims if performer else 0)
+        projection_and_mlp = 3 * (token_dims * token_dims + token_dims)
+        random_projection = token_dims // 2 * token_dims if performer else 0
+        return 2 * in_dims + qkv + projection_and_mlp + 2 * token_dims + random_projection
+    return layer(3 * 7 * 7) + layer(9 * token_dims) + 9 * token_dims * dims + dims
+
+
+def sovit_stem_params(dims, arch, channels=64):
+    """So-ViT's stem: a 3x3 convolution with bias (3 -> 64), three bottlenecks (1x1, 3x3 and
+    1x1 convolutions without bias to 64, 64 and 256 channels and a 1x1 projection shortcut to
+    256, each with a BatchNorm) and a 1x1 convolution to D with bias."""
+    width = 4 * channels
+    def bottleneck(in_channels):
+        convs = in_channels * channels + 9 * channels * channels + channels * width
+        shortcut = in_channels * width + 2 * width
+        return convs + 2 * (channels + channels + width) + shortcut
+    return (3 * 3 * 3 * channels + channels + bottleneck(channels) + 2 * bottleneck(width)
+            + width * dims + dims)
+
+
+# The plain families whose stems have stride 16 without being a patch embedding.
+STRIDE_16_STEMS = {'ceit': ceit_stem_params, 't2tvit': t2t_stem_params,
+                   'sovit': sovit_stem_params}
+
+
 def plain_vit_outside_blocks(family, arch):
     """Stem, tokens, position table and PEG of presets whose blocks are all alike (ViT, DeiT,
-    CaiT, CPVT, LocalViT; the 16b/24b/32b DeepViTs)."""
+    CaiT, CPVT, LocalViT, TNT, CeiT, T2T-ViT, So-ViT; the 16b/24b/32b DeepViTs)."""
     dims, _ = PLAIN_VIT_DIMS[family][arch]
     grid, patch = plain_vit_grid_and_patch(arch)
     tokens = plain_vit_tokens(family, arch)
     stem = 3 * patch * patch * dims + dims
+    if family == 'tnt':
+        stem = tnt_stem_params(dims, TNT_INNER_DIMS[arch])
+    if family in STRIDE_16_STEMS:
+        stem = STRIDE_16_STEMS[family](dims, arch)
     if family == 'cpvt':
         return stem + tokens * dims + 10 * dims
     if family == 'convit':  # the class token joins at block 10, without a table row
@@ -232,8 +331,8 @@ def plain_vit_grid_and_patch(arch):
     if patch == 32:
         return 7, patch
     grid = {'b-384': 24, 'b-distilled-384': 24, 'xxs24-384': 24, 'xxs36-384': 24,
-            'xs24-384': 24, 's24-384': 24, 's36-384': 24, 'm36-384': 24, 'm48-448': 28}.get(
-                arch, 14)
+            'xs24-384': 24, 's24-384': 24, 's36-384': 24, 'm36-384': 24, 'm48-448': 28,
+            't-384': 24, 's-384': 24}.get(arch, 14)
     return grid, patch
 
 
@@ -251,7 +350,9 @@ PLAIN_VIT_HEADS = {
     'vit': {192: 3, 384: 6, 768: 12, 1024: 16, 1280: 16}, 'deit': {192: 3, 384: 6, 768: 12},
     'cpvt': {192: 3, 384: 6, 768: 12}, 'cait': {192: 4, 288: 6, 384: 8, 768: 16},
     'localvit': {192: 4, 384: 8}, 'deepvit': {384: 12, 396: 12, 420: 12},
-    'convit': {192: 4, 432: 9, 768: 16},
+    'convit': {192: 4, 432: 9, 768: 16}, 'tnt': {384: 6, 640: 10},
+    'ceit': {192: 3, 384: 6, 768: 12}, 't2tvit': {256: 4, 384: 6, 448: 7, 512: 8},
+    'sovit': {256: 4, 384: 6, 448: 7},
 }
 
 
@@ -313,3 +414,78 @@ POSE_MODEL_PARAMS = {
     'psvit': lambda arch, channels: (psvit_backbone_params(arch, out_indices=(3, ))
                                      + simplebaseline_head_params(channels[3])),
 }
+
+
+# CrossViT (IBM/CrossViT models/crossvit.py; timm crossvit_*), layer by layer. Per preset: the
+# S- and L-branch widths, blocks per encoder (S, L), heads, MLP ratio, the dagger stem, and the
+# branches' pretraining input sizes (patches of 12 and 16). Three encoders; qkv bias.
+CROSSVIT_ARCHS = {
+    'ti': ((96, 192), (1, 4), 3, 4, False, (240, 224)),
+    's': ((192, 384), (1, 4), 6, 4, False, (240, 224)),
+    'b': ((384, 768), (1, 4), 12, 4, False, (240, 224)),
+    '9': ((128, 256), (1, 3), 4, 3, False, (240, 224)),
+    '15': ((192, 384), (1, 5), 6, 3, False, (240, 224)),
+    '18': ((224, 448), (1, 6), 7, 3, False, (240, 224)),
+    '9-dagger': ((128, 256), (1, 3), 4, 3, True, (240, 224)),
+    '15-dagger': ((192, 384), (1, 5), 6, 3, True, (240, 224)),
+    '18-dagger': ((224, 448), (1, 6), 7, 3, True, (240, 224)),
+    '15-dagger-408': ((192, 384), (1, 5), 6, 3, True, (408, 384)),
+    '18-dagger-408': ((224, 448), (1, 6), 7, 3, True, (408, 384)),
+}
+
+
+def crossvit_fusion_params(dims):
+    """One encoder's fusion: per branch (width D, the other's D'), the class token's projection
+    (LayerNorm D, Linear D -> D'), the cross-attention (LayerNorm D', query, key, value and output
+    Linears D' -> D') and the projection back (LayerNorm D', Linear D' -> D)."""
+    params = 0
+    for dim, other in (dims, dims[::-1]):
+        params += (_layer_norm(dim) + _linear(dim, other) + _layer_norm(other)
+                   + 4 * _linear(other, other) + _layer_norm(other) + _linear(other, dim))
+    return params
+
+
+def crossvit_params(arch, last_fusion=True, final_norms=True, encoders=3):
+    """The official model without its two heads (timm's num_classes=0, which timm 1.0.31 counts
+    as Ti 6,724,800, S 26,278,272, B 103,871,232, 9 8,167,296, 15 26,950,464, 18 42,597,408,
+    9-dagger 8,390,592, 15-dagger 27,631,008, 18-dagger 43,592,976, 15-dagger-408 27,922,080,
+    18-dagger-408 43,932,560). mmvitx's dense backbone leaves out the last encoder's fusion and,
+    by default, the final LayerNorms."""
+    dims, depths, _, mlp_ratio, dagger, sizes = CROSSVIT_ARCHS[arch]
+    params = 0
+    for dim, size, patch in zip(dims, sizes, (12, 16)):
+        if dagger:  # 7x7 to D/4, 3x3 to D/2, 3x3 to D, with biases
+            stem = (3 * 49 * (dim // 4) + dim // 4 + (dim // 4) * 9 * (dim // 2) + dim // 2
+                    + (dim // 2) * 9 * dim + dim)
+        else:
+            stem = 3 * patch * patch * dim + dim
+        params += stem + dim + (1 + (size // patch)**2) * dim  # class token, position table
+    for dim, depth in zip(dims, depths):  # the ViT blocks of each branch
+        hidden = mlp_ratio * dim
+        block = (2 * _layer_norm(dim) + _linear(dim, 3 * dim) + _linear(dim, dim)
+                 + _linear(dim, hidden) + _linear(hidden, dim))
+        params += encoders * depth * block
+    params += (encoders if last_fusion else encoders - 1) * crossvit_fusion_params(dims)
+    if final_norms:
+        params += sum(_layer_norm(dim) for dim in dims)
+    return params
+
+
+def crossvit_backbone_params(arch):
+    return crossvit_params(arch, last_fusion=False, final_norms=False)
+
+
+def multi_branch_pyramid_params(in_channels, out_channels, num_levels):
+    """MultiBranchFeaturePyramid: per level, a 1x1 convolution without bias per input map, a
+    LayerNorm, a 3x3 convolution without bias and a LayerNorm."""
+    return num_levels * (sum(in_channels) * out_channels + _layer_norm(out_channels)
+                         + 9 * out_channels**2 + _layer_norm(out_channels))
+
+
+BACKBONE_PARAMS['crossvit'] = {arch: crossvit_backbone_params(arch) for arch in CROSSVIT_ARCHS}
+LEVEL_CHANNELS['crossvit'] = {arch: spec[0] for arch, spec in CROSSVIT_ARCHS.items()}
+# Pose: both branches into a one-level (stride 16) pyramid at the L-branch's width, then
+# ViTPose's head (two deconvolutions).
+POSE_MODEL_PARAMS['crossvit'] = lambda arch, channels: (
+    crossvit_backbone_params(arch) + multi_branch_pyramid_params(channels, channels[-1], 1)
+    + simplebaseline_head_params(channels[-1], num_deconvs=2))

@@ -164,11 +164,16 @@ def test_gradients_reach_every_parameter(family, options):
     model.init_weights()
     model.train()
     train_step_grads(model, torch.randn(2, 3, 131, 97))
-    missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.any()]
-    assert not missing
+    missing = {n for n, p in model.named_parameters() if p.grad is None or not p.grad.any()}
+    # Only the parameters that hold constants (a fixed sinusoid table, random projections) get
+    # none: they are frozen from the start.
+    constants = model.constant_parameters()
+    assert missing == constants
+    assert not any(p.requires_grad for n, p in model.named_parameters() if n in constants)
     # DDP's gradient buckets take the parameters' strides: a gradient with others is copied at
     # every step, with a "Grad strides do not match bucket view strides" warning per rank.
-    strides = {n: (p.stride(), p.grad.stride()) for n, p in model.named_parameters()}
+    strides = {n: (p.stride(), p.grad.stride()) for n, p in model.named_parameters()
+               if n not in constants}
     assert not {n: s for n, s in strides.items() if s[0] != s[1]}
 
 
@@ -182,8 +187,9 @@ def test_frozen_stages(family):
         model.train()
         frozen = [p for p in model.parameters() if not p.requires_grad]
         trainable.append(num_params(model) - sum(p.numel() for p in frozen))
-        if frozen_stages == -1:
-            assert not frozen
+        if frozen_stages == -1:  # nothing but the constants (frozen from the start)
+            assert {n for n, p in model.named_parameters() if not p.requires_grad} == (
+                model.constant_parameters())
             continue
         # A frozen module stays in eval mode through train() (its BatchNorms keep statistics).
         frozen_ids = {id(p) for p in frozen}

@@ -43,6 +43,8 @@ HELPER_KEYS = frozenset({
     'backbone_pose',
     # the plain-ViT fragments' ViTDet and ViTPose options and ViT-B's MAE checkpoint
     'vitdet', 'vitpose', 'mae',
+    # the CrossViT fragments' neck (before a leaf config sets its width)
+    'pyramid',
 })
 TUPLE = '__tuple__'
 

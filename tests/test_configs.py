@@ -35,7 +35,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmvitx.models.backbones import BACKBONES
 from spec_params import (BACKBONE_PARAMS, PLAIN_VIT_DIMS, POSE_MODEL_PARAMS,
-                         plain_vit_dense_params, simplebaseline_head_params)
+                         multi_branch_pyramid_params, plain_vit_dense_params,
+                         simplebaseline_head_params)
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs'
@@ -71,6 +72,9 @@ LEAF_DEVIATIONS = {
 # The plain ViT families (one stride-16 map per block) and the recipes built for them: ViTDet's
 # simple feature pyramid, mmseg's MultiLevelNeck, ViTPose's head.
 PLAIN_FAMILIES = frozenset(PLAIN_VIT_DIMS)
+# Families of several maps at strides other than 4-32 (CrossViT's two branches, at 12 and
+# 16 x 240 / 224) on the same recipes, with MultiBranchFeaturePyramid in place of their necks.
+MULTI_BRANCH_FAMILIES = frozenset({'crossvit'})
 VITDET_RECIPE, MLN_RECIPE, VITPOSE_RECIPE = (
     RECIPE_DIR / f'{stem}.py' for stem in ('cascade-mask-rcnn_sfp_lsj-100e_coco',
                                            'upernet_mln_ade20k-512x512',
@@ -249,6 +253,35 @@ def _check_plain_model(cfg, method, channels):
         assert list(head.deconv_kernel_sizes) == [4, 4]
 
 
+def _check_multi_branch_model(cfg, method, channels):
+    """The multi-branch families on the plain-ViT recipes: every branch, at its stride in the
+    input, into MultiBranchFeaturePyramid in place of the recipe's neck: 256 channels at strides
+    4-32 and a max-pooled 64 for ViTDet's detector, the widest branch's width at strides 4-32 for
+    UPerNet, one stride-16 level for ViTPose's head."""
+    backbone = cfg.model.backbone
+    assert tuple(backbone.out_indices) == tuple(range(len(channels)))
+    assert 'window_size' not in backbone  # the class tokens attend globally
+    with torch.device('meta'):
+        branch_strides = MODELS.build(dict(backbone, init_cfg=None)).branch_strides
+    neck = cfg.model.neck
+    assert (neck.type, list(neck.in_channels), tuple(neck.in_strides)) == (
+        'MultiBranchFeaturePyramid', channels, branch_strides)
+    assert 'scale_factors' not in neck and 'scales' not in neck  # nothing left of the recipe's
+    if method == 'cascade-mask-rcnn':
+        assert (neck.out_channels, neck.num_outs) == (256, 5) and 'strides' not in neck
+    elif method == 'upernet':
+        assert neck.out_channels == max(channels)
+        assert 'strides' not in neck and 'num_outs' not in neck
+        assert list(cfg.model.decode_head.in_channels) == [neck.out_channels] * 4
+        assert cfg.model.auxiliary_head.in_channels == neck.out_channels
+    else:
+        assert neck.out_channels == max(channels) and tuple(neck.strides) == (16, )
+        head = cfg.model.head
+        assert (head.type, head.in_channels, head.out_channels) == (
+            'HeatmapHead', neck.out_channels, 17)
+        assert list(head.deconv_out_channels) == [256, 256]
+
+
 def _check_weight_decay(cfg, model):
     """The custom no-decay keys select backbone parameters only: exactly the backbone's
     ``no_weight_decay()`` (found by what the parameters are, not by name), and with
@@ -274,8 +307,11 @@ def _check_weight_decay(cfg, model):
                      if getattr(module, 'bias', None) is not None
                      and isinstance(module.bias, nn.Parameter)}
     base = cfg.optim_wrapper.optimizer.weight_decay
+    # constants (a fixed sinusoid table, random projections) never train: not in the optimizer
+    constants = {f'backbone.{name}' for name in model.backbone.constant_parameters()}
+    assert not any(id(p) in decay for name, p in model.named_parameters() if name in constants)
     backbone = {name: decay[id(p)] for name, p in model.named_parameters()
-                if name.startswith('backbone.')}
+                if name.startswith('backbone.') and name not in constants}
     assert {name for name, wd in backbone.items() if wd == 0} == expected
     assert all(wd == base for name, wd in backbone.items() if name not in expected)
 
@@ -306,10 +342,15 @@ def test_config_builds_mmvitx_backbone(path):
 
     # input channels of necks and heads follow the backbone's channels
     plain = family in PLAIN_FAMILIES
-    assert plain == (name['recipe'] in (VITDET_RECIPE, MLN_RECIPE, VITPOSE_RECIPE)), (
-        f'{_rel(path)}: the plain ViT families use the ViTDet, MultiLevelNeck and ViTPose recipes')
+    multi_branch = family in MULTI_BRANCH_FAMILIES
+    assert (plain or multi_branch) == (
+        name['recipe'] in (VITDET_RECIPE, MLN_RECIPE, VITPOSE_RECIPE)), (
+        f'{_rel(path)}: the plain ViT and multi-branch families use the ViTDet, MultiLevelNeck '
+        f'and ViTPose recipes')
     if plain:
         _check_plain_model(cfg, method, channels)
+    elif multi_branch:
+        _check_multi_branch_model(cfg, method, channels)
     elif method == 'ocr':
         assert cfg.model.type == 'CascadeEncoderDecoder'
         fcn, ocr = cfg.model.decode_head
@@ -334,7 +375,7 @@ def test_config_builds_mmvitx_backbone(path):
         head = cfg.model.head
         assert (head.type, head.in_channels, head.out_channels) == ('HeatmapHead', channels[3], 17)
         assert 'deconv_out_channels' not in head and 'deconv_kernel_sizes' not in head
-    if method not in POSE_METHODS and not plain:
+    if method not in POSE_METHODS and not plain and not multi_branch:
         assert tuple(backbone.out_indices) == (0, 1, 2, 3)
 
     cfg.model.backbone.init_cfg = None
@@ -352,6 +393,10 @@ def test_config_builds_mmvitx_backbone(path):
         assert _num_params(model) == POSE_MODEL_PARAMS[family](backbone.arch, channels)
     else:
         assert _num_params(model.backbone) == BACKBONE_PARAMS[family][backbone.arch]
+    if multi_branch:
+        neck = cfg.model.neck
+        assert _num_params(model.neck) == multi_branch_pyramid_params(
+            channels, neck.out_channels, len(neck.get('strides', (4, 8, 16, 32))))
     if method == 'simplebaseline':
         deconvs = [m for m in model.head.deconv_layers if isinstance(m, nn.ConvTranspose2d)]
         assert [(m.out_channels, m.kernel_size, m.stride) for m in deconvs] == [
@@ -467,11 +512,11 @@ def _pose_recipe(cfg, resolution, batch, no_decay_keys):
     assert tuple(affine[0].input_size) == (width, height)
 
 
-def _vitdet_recipe(cfg, no_decay_keys, layer_decay_rate):
+def _vitdet_recipe(cfg, no_decay_keys, layer_decay_rate, neck='SimpleFeaturePyramid'):
     """ViTDet's Cascade Mask R-CNN recipe: LSJ at 1024 with square padding, ViTDet's heads,
     AdamW 1e-4 / 0.1 with layer-wise decay, 100 epochs at batch 64."""
     model = cfg.model
-    assert model.type == 'CascadeRCNN' and model.neck.type == 'SimpleFeaturePyramid'
+    assert model.type == 'CascadeRCNN' and model.neck.type == neck
     wrapper = cfg.optim_wrapper
     assert (wrapper.type, wrapper.constructor) == ('OptimWrapper',
                                                    'LayerwiseLRDecayOptimWrapperConstructor')
@@ -563,7 +608,9 @@ def test_config_recipe(path):
     urls = [value for value in _config_strings(cfg.to_dict()) if '://' in value]
     assert not urls, urls
     if name['recipe'] == VITDET_RECIPE:
-        _vitdet_recipe(cfg, no_decay_keys, deviations.get('layer_decay_rate', 0.7))
+        _vitdet_recipe(cfg, no_decay_keys, deviations.get('layer_decay_rate', 0.7),
+                       'MultiBranchFeaturePyramid' if name['family'] in MULTI_BRANCH_FAMILIES
+                       else 'SimpleFeaturePyramid')
     elif name['recipe'] == MLN_RECIPE:  # mmseg's ViT/DeiT recipe
         _seg_recipe(cfg, 6e-5, deviations.get('iters', 160000), 2, (512, 512), 150, no_decay_keys)
         assert cfg.model.auxiliary_head.in_index == 3
@@ -600,8 +647,9 @@ def _smallest_per_recipe():
     """The config with the smallest backbone for each family, method and dataset (the first input
     size where there are several), and the demo. The plain ViT families share their recipes and
     their block, so each of their recipes runs once, with the smallest family not yet run (three
-    kinds of block then run: LocalViT's convolutional FFN, DeepViT's re-attention, CaiT's
-    talking heads)."""
+    kinds of stem then run: T2T-ViT's tokens-to-token module, So-ViT's bottlenecks, CeiT's
+    image-to-tokens stem with its convolutional FFN). The multi-branch families wire their neck differently per recipe: each of
+    their recipes runs, with the family's smallest preset (:func:`_with_smallest_preset`)."""
     smallest, plain, demos = {}, {}, []
     for path in CONFIGS:
         name = _parse_name(path)
@@ -624,6 +672,18 @@ def _smallest_per_recipe():
 
 
 RUN_CONFIGS = _smallest_per_recipe()
+
+
+def _with_smallest_preset(cfg):
+    """A multi-branch family's config with the family's smallest preset, its branches' channels
+    and strides into the neck: the run checks the neck wiring, which the smallest shows as well."""
+    cls = _family_class(cfg.model.backbone)
+    arch = next(iter(cls.arch_zoo))
+    with torch.device('meta'):
+        backbone = cls(arch)
+    cfg.model.backbone.arch = arch
+    cfg.model.neck.in_channels = list(backbone.num_features)
+    cfg.model.neck.in_strides = list(backbone.branch_strides)
 
 
 @pytest.mark.parametrize('path', [p for p in RUN_CONFIGS if not _is_demo(p)], ids=_rel)
@@ -821,6 +881,8 @@ def _point_at_demo_data(cfg, root, name):
 def test_train_and_val_iteration(path, demo_data, tmp_path):
     cfg = _load(path)
     _cpu_overrides(cfg, tmp_path, path.stem)
+    if _parse_name(path)['family'] in MULTI_BRANCH_FAMILIES:
+        _with_smallest_preset(cfg)
     metric_keys = _point_at_demo_data(cfg, Path(demo_data), _parse_name(path))
 
     runner = Runner.from_cfg(cfg)

@@ -434,9 +434,11 @@ def test_counts_of_the_dense_options():
 
 def test_every_family_registers_its_presets_in_one_class_hierarchy():
     from mmvitx.models.backbones.vit import PlainViT
-    families = ('vit', 'deit', 'cait', 'deepvit', 'cpvt', 'localvit', 'convit')
+    families = ('vit', 'deit', 'cait', 'deepvit', 'cpvt', 'localvit', 'convit', 'ceit', 't2tvit',
+                'sovit', 'tnt')
     assert all(issubclass(BACKBONES[f], PlainViT) for f in families)
-    assert list(BACKBONES)[-len(families):] == list(families)
+    first = list(BACKBONES).index(families[0])  # registered together, in this order
+    assert list(BACKBONES)[first:first + len(families)] == list(families)
     assert all(BACKBONES[f].__init__ is not PlainViT.__init__ for f in families)
     assert LocalViT().arch['embed_dims'] == 384 and CPVT().peg is not None
     assert isinstance(DeepViT('16b', out_indices=(0, )).blocks[0].attn.var_norm, nn.BatchNorm2d)

@@ -12,6 +12,8 @@ agree. The references are test and benchmark dependencies only (mmvitx itself ne
 - HRFormer: mmpose's ``HRFormer``;
 - MViTv2: timm's ``mvitv2_*`` models;
 - ViT, DeiT (distilled too) and CaiT: timm's ``vit_*``, ``deit_*`` and ``cait_*`` models.
+- TNT: timm's ``tnt_*`` models (its legacy port too).
+- CrossViT: timm's ``crossvit_*`` models.
 """
 import copy
 import importlib
@@ -177,6 +179,13 @@ class TimmMViTReference(nn.Module):
         return tuple(self.out_norms[str(i)](feats[i]).contiguous() for i in self.out_indices)
 
 
+def timm_name_of(backbone_cls, names: dict, arch) -> str | None:
+    """timm's model name for ``arch`` (a preset or an arch dict equal to one), from ``names``
+    (mmvitx preset -> timm name), or None where timm has no such model."""
+    resolved = backbone_cls.resolve_arch(arch)
+    return next((names[k] for k in names if backbone_cls.resolve_arch(k) == resolved), None)
+
+
 def _randomize_both(model, reference, seed):
     """Strong weights for the reference and for the mmvitx-only output norms."""
     strong_randomize_(reference, seed)
@@ -312,8 +321,7 @@ TIMM_MVIT = {'t': 'mvitv2_tiny', 's': 'mvitv2_small', 'b': 'mvitv2_base', 'l': '
 def build_mvit_pair(arch, size, seed=0, **model_kwargs):
     from mmvitx.models.backbones.mvit import MViT
     timm = import_reference('timm', 'timm', 'mvit')
-    resolved = MViT.resolve_arch(arch)
-    name = next((TIMM_MVIT[k] for k in TIMM_MVIT if MViT.resolve_arch(k) == resolved), None)
+    name = timm_name_of(MViT, TIMM_MVIT, arch)
     if name is None:
         raise ReferenceUnavailable(
             f'timm implements MViTv2 {", ".join(TIMM_MVIT)} (as {", ".join(TIMM_MVIT.values())}); '
@@ -404,7 +412,7 @@ def _timm_plain_vit(timm, cls, arch, names, timm_kwargs):
     """timm's model of a preset (by name), or of a custom arch dict (timm's class built with its
     hyperparameters), and its name."""
     resolved = cls.resolve_arch(arch)
-    name = next((names[k] for k in names if cls.resolve_arch(k) == resolved), None)
+    name = timm_name_of(cls, names, arch)
     if name is not None:
         return timm.create_model(name, num_classes=0, **timm_kwargs), f'timm {name}'
     kwargs = dict(img_size=resolved['pretrain_img_size'], patch_size=resolved['patch_size'],
@@ -458,7 +466,7 @@ def build_convit_pair(arch, size, seed=0, **model_kwargs):
                                    f'{size[0]}x{size[1]}')
     timm = import_reference('timm', 'timm', 'convit')
     resolved = ConViT.resolve_arch(arch)
-    name = next((TIMM_CONVIT[k] for k in TIMM_CONVIT if ConViT.resolve_arch(k) == resolved), None)
+    name = timm_name_of(ConViT, TIMM_CONVIT, arch)
     with quiet_imports():
         if name is not None:
             reference = timm.create_model(name, img_size=size[0], num_classes=0)
@@ -559,9 +567,160 @@ def build_cait_pair(arch, size, seed=0, **model_kwargs):
     return _plain_vit_pair(CaiT, arch, seed, dict(img_size=tuple(size)), model_kwargs, TIMM_CAIT)
 
 
+TIMM_TNT = {'s': 'tnt_s_patch16_224', 's-legacy': 'tnt_s_legacy_patch16_224',
+            'b': 'tnt_b_patch16_224'}
+
+
+def build_tnt_pair(arch, size, seed=0, **model_kwargs):
+    """timm's TNT (``tnt_*``, or timm's class with a custom arch's hyperparameters) built for
+    ``size`` (it takes one input size, any (H, W) multiple of the patch) and mmvitx's TNT with
+    ``pretrain_img_size=size``: the same outer position table, used as it is. timm's TNT always
+    has its class token and no windows or relative positions."""
+    from mmvitx.models.backbones.tnt import TNT
+    _check_patch_multiple(TNT, arch, size)
+    if (model_kwargs.get('window_size') or model_kwargs.get('use_rel_pos')
+            or not model_kwargs.get('with_cls_token', True)):
+        raise ReferenceUnavailable(f'timm\'s TNT keeps its class token and attends globally: no '
+                                   f'window_size, use_rel_pos or with_cls_token=False, got '
+                                   f'{model_kwargs}')
+    timm = import_reference('timm', 'timm', 'tnt')
+    resolved = TNT.resolve_arch(arch)
+    name = timm_name_of(TNT, TIMM_TNT, arch)
+    with quiet_imports():
+        if name is not None:
+            reference = timm.create_model(name, img_size=tuple(size), num_classes=0)
+        else:
+            if resolved['mlp_ratio'] != 4:
+                raise ReferenceUnavailable('timm\'s TNT fixes the inner MLP ratio at 4 (the '
+                                           f'official code takes mlp_ratio), got {arch}')
+            reference = timm.models.tnt.TNT(
+                img_size=tuple(size), patch_size=resolved['patch_size'],
+                embed_dim=resolved['embed_dims'], inner_dim=resolved['inner_dims'],
+                depth=resolved['depth'], num_heads_inner=resolved['inner_heads'],
+                num_heads_outer=resolved['num_heads'], mlp_ratio=resolved['mlp_ratio'],
+                qkv_bias=resolved['qkv_bias'], first_stride=resolved['inner_stride'],
+                legacy=resolved['legacy'], num_classes=0)
+            name = f'TNT ({arch})'
+    model = TNT(arch, **dict(model_kwargs, pretrain_img_size=tuple(size)))
+    _randomize_both(model, reference, seed)
+    load_converted('tnt', model, reference.state_dict())
+    return model, TimmPlainViTReference(reference, model), f'timm {name}'
+
+
 def _check_patch_multiple(cls, arch, size):
     patch = cls.resolve_arch(arch)['patch_size']
     if any(side % patch for side in size):
         raise ReferenceUnavailable(
             f'{cls.__name__} at {size[0]}x{size[1]}: timm crops an input that is not a multiple '
             f'of the patch ({patch}), mmvitx zero-pads it; choose multiples of {patch}')
+
+
+TIMM_CROSSVIT = {'ti': 'crossvit_tiny_240', 's': 'crossvit_small_240', 'b': 'crossvit_base_240',
+                 '9': 'crossvit_9_240', '15': 'crossvit_15_240', '18': 'crossvit_18_240',
+                 '9-dagger': 'crossvit_9_dagger_240', '15-dagger': 'crossvit_15_dagger_240',
+                 '18-dagger': 'crossvit_18_dagger_240', '15-dagger-408': 'crossvit_15_dagger_408',
+                 '18-dagger-408': 'crossvit_18_dagger_408'}
+
+
+class TimmCrossViTReference(nn.Module):
+    """timm's CrossViT patch tokens of the mmvitx model's ``out_indices`` branches (NCHW), after
+    timm's final norms where the mmvitx model has ``final_norm`` (the builder makes them identities
+    otherwise), each through a copy of its output norm where it has one.
+
+    ``native``: timm was built for the input size, which it then takes as it is: its
+    ``forward_features``. Otherwise timm's modules run on the dense backbone's branch images: the
+    input zero-padded to a multiple of 12, and the input resized by timm's ``scale_image``
+    (bicubic) to the nearest pixel of the pretraining ratio, then zero-padded to a multiple of 16;
+    the position tables resized to the branches' grids as mmvitx resizes them (torch's bicubic,
+    :func:`_bicubic_resize_abs_pos`). timm itself takes one input size and crops to the patch."""
+
+    def __init__(self, model: nn.Module, mmvitx_model: nn.Module, native: bool):
+        super().__init__()
+        self.model = model
+        self.native = native
+        self.out_indices = tuple(mmvitx_model.out_indices)
+        self.out_norms = copy.deepcopy(mmvitx_model.out_norms)
+        self.patch_sizes = mmvitx_model.arch['patch_sizes']
+        self.pretrain_img_sizes = mmvitx_model.arch['pretrain_img_sizes']
+
+    def _dense_branch_tokens(self, x):
+        import torch.nn.functional as F
+        from timm.models.crossvit import scale_image
+        small, large = self.pretrain_img_sizes
+        xs, grids = [], []
+        for branch, patch in enumerate(self.patch_sizes):
+            image = x
+            if branch:
+                image = scale_image(x, tuple((side * large + small // 2) // small
+                                             for side in x.shape[-2:]))
+            image = F.pad(image, (0, -image.shape[-1] % patch, 0, -image.shape[-2] % patch))
+            # the stem's convolutions without PatchEmbed's check of timm's one input size
+            tokens = self.model.patch_embed[branch].proj(image)
+            grids.append(tuple(tokens.shape[-2:]))
+            pos = getattr(self.model, f'pos_embed_{branch}')
+            table_grid = [side // patch for side in self.model.img_size_scaled[branch]]
+            pos = _bicubic_resize_abs_pos(pos, grids[-1], table_grid, num_prefix_tokens=1)
+            cls_token = getattr(self.model, f'cls_token_{branch}').expand(x.shape[0], -1, -1)
+            xs.append(torch.cat([cls_token, tokens.flatten(2).transpose(1, 2)], dim=1) + pos)
+        for block in self.model.blocks:
+            xs = block(xs)
+        return [norm(tokens) for norm, tokens in zip(self.model.norm, xs)], grids
+
+    def forward(self, x):
+        if self.native:
+            feats = self.model.forward_features(x)
+            grids = [[side // patch for side in size]
+                     for size, patch in zip(self.model.img_size_scaled, self.patch_sizes)]
+        else:
+            feats, grids = self._dense_branch_tokens(x)
+        outs = []
+        for branch in self.out_indices:
+            out = feats[branch][:, 1:].transpose(1, 2).reshape(x.shape[0], -1, *grids[branch])
+            if str(branch) in self.out_norms:
+                out = self.out_norms[str(branch)](out)
+            outs.append(out.contiguous())
+        return tuple(outs)
+
+
+def build_crossvit_pair(arch, size, seed=0, **model_kwargs):
+    """timm's CrossViT (a preset's ``crossvit_*``, or timm's class with a custom arch's
+    hyperparameters) and mmvitx's. Where timm takes the input as the dense backbone does (sides
+    multiples of 12 whose L-branch sizes, timm's ``int(side * ratio)``, are the nearest pixel and
+    multiples of 16: 240, 360, 240x360 at 224 / 240), timm is built for that size (``img_size``)
+    and mmvitx with ``pretrain_img_size`` of it: the same tables, and timm's own forward. At other
+    sizes timm is built at its pretraining size and runs on the dense backbone's branch images
+    (:class:`TimmCrossViTReference`)."""
+    from mmvitx.models.backbones.crossvit import CrossViT
+    timm = import_reference('timm', 'timm', 'crossvit')
+    resolved = CrossViT.resolve_arch(arch)
+    if len(resolved['embed_dims']) != 2:
+        raise ReferenceUnavailable(f'timm\'s CrossViT has two branches, arch {arch!r} has '
+                                   f'{len(resolved["embed_dims"])}')
+    small, large = resolved['pretrain_img_sizes']
+    ratio = large / small
+    patches = resolved['patch_sizes']
+    native = 'pretrain_img_size' not in model_kwargs and all(
+        side % patches[0] == 0 and int(side * ratio) % patches[1] == 0
+        and int(side * ratio) == (side * large + small // 2) // small for side in size)
+    img_size = tuple(size) if native else model_kwargs.get('pretrain_img_size', small)
+    name = timm_name_of(CrossViT, TIMM_CROSSVIT, arch)
+    with quiet_imports():
+        if name is not None:
+            reference = timm.create_model(name, img_size=img_size, num_classes=0)
+        else:
+            reference = timm.models.crossvit.CrossVit(
+                img_size=img_size, img_scale=(1.0, ratio), patch_size=list(patches),
+                embed_dim=list(resolved['embed_dims']),
+                depth=[[*resolved['depths'], 0]] * resolved['num_encoders'],
+                num_heads=list(resolved['num_heads']),
+                mlp_ratio=[*resolved['mlp_ratio'], 1], multi_conv=resolved['conv_stem'],
+                num_classes=0)
+            name = f'CrossVit ({arch})'
+    if native and img_size != (small, small):
+        model_kwargs = dict(model_kwargs, pretrain_img_size=img_size)
+    model = CrossViT(arch, **model_kwargs)
+    if not len(model.norm):  # mmvitx outputs the tokens before the final norms
+        reference.norm = nn.ModuleList(nn.Identity() for _ in reference.norm)
+    _randomize_both(model, reference, seed)
+    load_converted('crossvit', model, reference.state_dict())
+    return model, TimmCrossViTReference(reference, model, native), f'timm {name}'

@@ -1,5 +1,6 @@
-# The plain (one-resolution) ViT families, vit.py, deit.py, cait.py, deepvit.py, cpvt.py and
-# localvit.py: how they serve as dense backbones. A {family}.py sets the type and the no-decay
+# The plain (one-resolution) ViT families, vit.py, deit.py, cait.py, deepvit.py, cpvt.py,
+# localvit.py, convit.py, ceit.py, t2tvit.py, sovit.py and tnt.py: how they serve as dense
+# backbones. A {family}.py sets the type and the no-decay
 # keys, a {family}-{size}.py the arch, the drop path, the checkpoint and the blocks to output.
 # Every output is a block's patch tokens as a stride-16 map; the class and distillation tokens
 # never reach an output. Nothing is frozen.

@@ -108,7 +108,7 @@ def keep_parameter_strides_in_gradients(module: nn.Module) -> None:
     strides, then warns "Grad strides do not match bucket view strides" on every rank.
     """
     for param in module.parameters():
-        if 1 in param.shape:
+        if 1 in param.shape and param.requires_grad:  # not constants (constant_parameters)
             param.register_hook(_GradientWithParameterStrides(param))
 
 
@@ -233,6 +233,19 @@ class DenseBackbone(BaseModule):
     def _no_weight_decay_parameters(self):
         """The position tables and embeddings, class tokens and layer scales (None entries are
         skipped)."""
+        return ()
+
+    def constant_parameters(self) -> set[str]:
+        """Names of the parameters that hold constants, not weights (``_constant_parameters``):
+        what official models store as parameters created with ``requires_grad=False`` (T2T-ViT's
+        fixed sinusoid position table and its Performers' random projections), so that their
+        checkpoints hold them and their parameter counts include them. No gradient reaches
+        them and nothing trains them."""
+        constants = {id(p) for p in self._constant_parameters() if p is not None}
+        return {name for name, p in self.named_parameters() if id(p) in constants}
+
+    def _constant_parameters(self):
+        """The parameters named by ``constant_parameters`` (None entries are skipped)."""
         return ()
 
     def keys_not_built(self) -> tuple[str, ...]:

@@ -23,6 +23,23 @@ thin registered subclass holding its presets and its checkpoint converter:
   LayerNorm before it, replaced by a convolutional FFN on the token map (1x1 conv + BN + act,
   depthwise 3x3 + BN + act, optional squeeze-and-excitation, 1x1 conv + BN) with its own residual
   and no drop path; the class token skips it. ReLU6, or h-swish with SE, as in the presets.
+- CeiT (arXiv 2103.11816; coeusguo/ceit ``ceit_model.py``): an image-to-tokens stem (a 7x7
+  stride-2 convolution without bias, BatchNorm, a 3x3 stride-2 max-pool, then a 4x4 stride-4
+  convolution to the width) and a locally-enhanced FFN (LeFF) after the second LayerNorm: on the
+  patch-token map, 1x1 convolution + BN + GELU, depthwise 3x3 + BN + GELU, 1x1 convolution + BN,
+  every convolution with a bias, under the block's residual and drop path.
+- T2T-ViT (arXiv 2101.11986; yitu-opensource/T2T-ViT ``models/t2t_vit.py``): a tokens-to-token
+  stem, three soft splits (overlapping unfolds: 7x7 stride 4, then 3x3 stride 2 twice) with a
+  one-head layer of width 64 after each of the first two (a Performer, or a Transformer in the
+  ``t-`` presets), then a Linear to the width; blocks without qkv bias and a fixed 1-D sinusoid
+  position table.
+- So-ViT (arXiv 2104.10935 v1; jiangtaoxie/So-ViT v1, ``src/``): a convolutional stem (a 3x3
+  convolution, a 3x3 stride-2 max-pool, three stride-2 ResNet bottlenecks with projection
+  shortcuts, a 1x1 convolution to the width), blocks without qkv bias and T2T-ViT's sinusoid
+  table; the classifier is a second-order (cross-covariance) pooling of the patch tokens plus a
+  Linear on the class token.
+
+The stems of CeiT, T2T-ViT and So-ViT have stride 16, like a patch embedding of p = 16.
 
 Dense use (ViTDet, Li et al., arXiv 2203.16527, and mmseg's ViT with MultiLevelNeck): the patch
 tokens after any block are a map at stride p (the patch size), so ``out_indices`` indexes blocks
@@ -30,9 +47,12 @@ tokens after any block are a map at stride p (the patch size), so ``out_indices`
 last one). The input is zero-padded to a multiple of p on the bottom and right, so any size works
 and the maps are ``ceil(size / p)``. The position table keeps its pretraining shape (with the class
 and distillation rows, so release checkpoints load unchanged) and is resized bicubically to the
-actual, possibly non-square, token grid. ViTDet's window attention (``window_size``, with global
-blocks at ``global_blocks``) and decomposed relative positions (``use_rel_pos``, zero-initialised
-tables added by mmvitx) are options of every family; they need ``with_cls_token=False``.
+actual, possibly non-square, token grid; so is T2T-ViT's and So-ViT's fixed 1-D sinusoid table
+(a raster order of the pretraining grid, which the blocks learned as rows and columns: resizing it
+over that grid keeps the layout, a 1-D table regenerated for another width would not). ViTDet's
+window attention (``window_size``, with global blocks at ``global_blocks``) and decomposed
+relative positions (``use_rel_pos``, zero-initialised tables added by mmvitx) are options of
+every family; they need ``with_cls_token=False``.
 
 What is dropped, and why:
 
@@ -48,10 +68,16 @@ What is dropped, and why:
   the class-attention stage updates only the class token and reads the patch tokens leaving the
   last self-attention block without changing them, so nothing it does can reach a dense output.
   CaiT's backbone is its self-attention stage, whose position table has no class row.
+- CeiT's layer-wise class-token attention (LCA) and its layer embedding: they attend over the
+  class tokens the blocks output, and nothing else, for the classifier. The final norm ``norm``
+  normalised the LCA's output; ``final_norm=True`` applies it to the last block's tokens instead.
+- So-ViT's second-order head (two reducing 1x1 convolutions, a cross-covariance of the patch
+  tokens, its normalisation and Linear, and the class token's Linear): it pools the map away.
 """
 import inspect
 import math
 import re
+import warnings
 from collections import OrderedDict
 
 import torch
@@ -60,6 +86,7 @@ import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
+from torchvision.models.resnet import Bottleneck
 
 from ..layers import (FoldedConvModule, LayerScale, LinearFFN, decomposed_rel_pos_attention,
                       decomposed_rel_pos_terms, pad_to_multiple, resize_abs_pos_embed, windowed)
@@ -76,20 +103,32 @@ BASE_ARCH = dict(
     qkv_bias=True,
     cls_token=True,  # a class token (and a row of the position table)
     dist_token=False,  # DeiT's distillation token (and a row of the position table)
-    position='abs',  # 'abs': learned table added after the stem; 'peg': CPVT's PEG after block 0
+    # 'abs': learned table added after the stem; 'peg': CPVT's PEG after block 0; 'sinusoid':
+    # T2T-ViT's fixed 1-D sinusoid table (a frozen parameter, resized like a learned one)
+    position='abs',
     attention='plain',  # 'plain', 'talking_heads' (CaiT), 're_attention' (DeepViT)
     layer_scale=None,  # LayerScale init value (CaiT), or None for none
     re_attention_blocks=None,  # DeepViT: how many last blocks apply the transform (None: all)
     re_attention_scale=False,  # DeepViT: scale the transformed map by the attention scale
     residual_scale=1.,  # DeepViT-S/L: x + f(LN(a x)) / a
-    conv_stem=False,  # DeepViT-S/L: 7x7/2 conv, BN, ReLU, 3x3 conv, BN, ReLU, (p/2)x(p/2) conv
-    ffn='mlp',  # 'mlp' (LayerNorm + MLP) or 'locality' (LocalViT's convolutional FFN)
-    ffn_act='hswish',  # LocalViT: 'hswish' or 'relu6'
+    # 'patch' (p x p convolution), 'conv' (DeepViT-S/L), 'image-to-tokens' (CeiT),
+    # 't2t-performer' / 't2t-transformer' (T2T-ViT), 'bottleneck' (So-ViT); the last four: p = 16
+    stem='patch',
+    qk_scale='head_dims',  # logits q k^T / sqrt(d), d: 'head_dims' or 'embed_dims' (T2T-ViT)
+    # 'mlp' (LayerNorm + MLP), 'locality' (LocalViT's convolutional FFN) or 'leff' (CeiT's)
+    ffn='mlp',
+    ffn_act='hswish',  # the convolutional FFN's: 'hswish', 'relu6' (LocalViT) or 'gelu' (CeiT)
     se_reduction=None,  # LocalViT: SE hidden width = FFN width // se_reduction (None: no SE)
     gpsa_blocks=0,  # ConViT: the first blocks attend with gated positional self-attention
     locality_strength=1.,  # ConViT: the scale of GPSA's local initialisation
     cls_token_block=0,  # ConViT: the class token joins before this block, without a table row
+    norm_eps=1e-6,  # the LayerNorms' epsilon (TNT, T2T-ViT, So-ViT: 1e-5, torch's default)
 )
+
+
+# The stride of each stem: its arch's patch_size for 'patch' and 'conv'; fixed for the others.
+STEM_STRIDES = {'patch': None, 'conv': None, 'image-to-tokens': 16, 't2t-performer': 16,
+                't2t-transformer': 16, 'bottleneck': 16}
 
 
 def grid_offsets(size: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
@@ -115,18 +154,21 @@ class PlainAttention(nn.Module):
     ``transform_scale``; without it, plain attention). With ``rel_pos_length``, MViTv2/ViTDet's
     decomposed relative position term (tables of that many rows, resized to the token grid) is
     added to the logits; the tokens must then be exactly the (H, W) grid given to ``forward``.
+    ``qk_scale`` scales the logits q k^T (None: 1 / sqrt(d) of the head width d; T2T-ViT's and
+    So-ViT's releases were trained with 1 / sqrt(dims)).
     """
 
     def __init__(self, dims: int, num_heads: int, qkv_bias: bool = True, mode: str = 'plain',
                  transform: bool = True, transform_scale: bool = False,
                  rel_pos_length: int | None = None, attn_drop: float = 0., proj_drop: float = 0.,
-                 norm_cfg: dict = dict(type='BN')):
+                 norm_cfg: dict = dict(type='BN'), qk_scale: float | None = None):
         super().__init__()
         if dims % num_heads:
             raise ValueError(f'embed_dims ({dims}) must be divisible by num_heads ({num_heads})')
         self.num_heads = num_heads
         self.mode = mode
-        self.scale = (dims // num_heads)**-0.5
+        self.qk_scale = qk_scale  # None: SDPA's default, the one below
+        self.scale = qk_scale or (dims // num_heads)**-0.5
         self.attn_drop = attn_drop
         if mode == 'gpsa':  # ConViT: queries and keys, values and the positional score apart
             self.qk = nn.Linear(dims, 2 * dims, bias=qkv_bias)
@@ -191,9 +233,10 @@ class PlainAttention(nn.Module):
         if self.mode == 'plain' or (self.mode == 're_attention' and not self.transform):
             if self.rel_pos_h is not None:
                 out = decomposed_rel_pos_attention(q, k, v, size, size, self.rel_pos_h,
-                                                   self.rel_pos_w)
+                                                   self.rel_pos_w, scale=self.qk_scale)
             else:
-                out = F.scaled_dot_product_attention(q, k, v, dropout_p=attn_drop)
+                out = F.scaled_dot_product_attention(q, k, v, dropout_p=attn_drop,
+                                                     scale=self.qk_scale)
         else:
             logits = (q * self.scale) @ k.transpose(-2, -1)
             if self.rel_pos_h is not None:
@@ -228,26 +271,34 @@ class SqueezeExcitation(nn.Module):
 
 
 class LocalityFFN(nn.Module):
-    """LocalViT's feed-forward network on a (B, C, H, W) map, with its own residual:
-    ``x + BN(conv1x1(SE(act(BN(dwconv3x3(act(BN(conv1x1(x)))))))))``; no convolution has a bias.
-    The depthwise convolution (zero padding) gives each token its 3x3 neighbourhood."""
+    """The convolutional feed-forward network of LocalViT and CeiT (its LeFF) on a (B, C, H, W)
+    map, without the residual: ``BN(conv1x1(SE(act(BN(dwconv3x3(act(BN(conv1x1(x)))))))))``.
+    The depthwise convolution (zero padding) gives each token its 3x3 neighbourhood. LocalViT:
+    no convolution has a bias, h-swish (with SE) or ReLU6; CeiT: every convolution has a bias,
+    GELU, no SE."""
+
+    activations = {'hswish': 'HSwish', 'relu6': 'ReLU6', 'gelu': 'GELU'}
 
     def __init__(self, dims: int, hidden: int, act: str = 'hswish',
-                 se_reduction: int | None = None, norm_cfg: dict = dict(type='BN')):
+                 se_reduction: int | None = None, norm_cfg: dict = dict(type='BN'),
+                 bias: bool = False):
         super().__init__()
-        act_cfg = dict(type='HSwish') if act == 'hswish' else dict(type='ReLU6')
-        common = dict(bias=False, norm_cfg=norm_cfg)
-        self.fc1 = FoldedConvModule(dims, hidden, 1, act_cfg=act_cfg, **common)
-        self.dwconv = FoldedConvModule(hidden, hidden, 3, padding=1, groups=hidden,
-                                       act_cfg=act_cfg, **common)
-        self.se = SqueezeExcitation(hidden, hidden // se_reduction) if se_reduction else None
-        self.fc2 = FoldedConvModule(hidden, dims, 1, act_cfg=None, **common)
+        act_cfg = dict(type=self.activations[act])
+        common = dict(bias=bias, norm_cfg=norm_cfg)
+        with warnings.catch_warnings():
+            # CeiT's biases before the BatchNorms are in its architecture and checkpoints.
+            warnings.filterwarnings('ignore', 'Unnecessary conv bias')
+            self.fc1 = FoldedConvModule(dims, hidden, 1, act_cfg=act_cfg, **common)
+            self.dwconv = FoldedConvModule(hidden, hidden, 3, padding=1, groups=hidden,
+                                           act_cfg=act_cfg, **common)
+            self.se = SqueezeExcitation(hidden, hidden // se_reduction) if se_reduction else None
+            self.fc2 = FoldedConvModule(hidden, dims, 1, act_cfg=None, **common)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.dwconv(self.fc1(x))
         if self.se is not None:
             y = self.se(y)
-        return x + self.fc2(y)
+        return self.fc2(y)
 
 
 class PlainBlock(nn.Module):
@@ -256,8 +307,12 @@ class PlainBlock(nn.Module):
     ``x + ls1(Attn(LN(x)))`` then ``x + ls2(MLP(LN(x)))`` (LayerScale ``ls1``/``ls2`` only with
     ``layer_scale``); with ``residual_scale`` a != 1, ``x + f(LN(a x)) / a`` (DeepViT-S/L); with
     ``ffn='locality'``, LocalViT's :class:`LocalityFFN` on the patch tokens instead of the second
-    branch (no LayerNorm before it, the prefix tokens skip it). With ``window_size``, attention
-    runs inside windows of the zero-padded token map (ViTDet; no prefix tokens).
+    branch (no LayerNorm before it, its own residual without drop path, the prefix tokens skip
+    it); with ``ffn='leff'``, CeiT's: ``x + ls2(LeFF(LN(x)))``, the FFN on the patch tokens and
+    the prefix tokens passed through it normalised but unchanged, so that a class token gains
+    its own LN(x) (the official code's, with which the released weights were trained). With
+    ``window_size``, attention runs inside windows of the zero-padded token map (ViTDet; no
+    prefix tokens).
     """
 
     def __init__(self, dims: int, num_heads: int, arch: dict, transform: bool,
@@ -268,22 +323,24 @@ class PlainBlock(nn.Module):
         self.window_size = window_size
         self.with_cp = with_cp
         self.residual_scale = arch['residual_scale']
-        self.norm1 = nn.LayerNorm(dims, eps=1e-6)
+        self.norm1 = nn.LayerNorm(dims, eps=arch['norm_eps'])
+        qk_scale = dims**-0.5 if arch['qk_scale'] == 'embed_dims' else None
         self.attn = PlainAttention(dims, num_heads, arch['qkv_bias'],
                                    attention or arch['attention'],
                                    transform, arch['re_attention_scale'], rel_pos_length,
-                                   attn_drop_rate, drop_rate, norm_cfg)
+                                   attn_drop_rate, drop_rate, norm_cfg, qk_scale)
         layer_scale = arch['layer_scale']
         self.ls1 = LayerScale(dims, layer_scale) if layer_scale else nn.Identity()
         hidden = int(dims * arch['mlp_ratio'])
-        if arch['ffn'] == 'locality':
-            self.norm2 = self.mlp = None
-            self.ffn = LocalityFFN(dims, hidden, arch['ffn_act'], arch['se_reduction'],
-                                   norm_cfg)
-        else:
-            self.norm2 = nn.LayerNorm(dims, eps=1e-6)
+        self.mlp = self.ffn = None
+        # LocalViT's FFN has no LayerNorm before it
+        self.norm2 = (None if arch['ffn'] == 'locality' else
+                      nn.LayerNorm(dims, eps=arch['norm_eps']))
+        if arch['ffn'] == 'mlp':
             self.mlp = LinearFFN(dims, hidden, drop=drop_rate)
-            self.ffn = None
+        else:
+            self.ffn = LocalityFFN(dims, hidden, arch['ffn_act'], arch['se_reduction'],
+                                   norm_cfg, bias=arch['ffn'] == 'leff')
         self.ls2 = LayerScale(dims, layer_scale) if layer_scale else nn.Identity()
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
@@ -305,9 +362,14 @@ class PlainBlock(nn.Module):
                                                       self.norm1, x)))
         if self.ffn is None:
             return x + self.drop_path(self.ls2(self._branch(self.mlp, self.norm2, x)))
-        patches = x[:, num_prefix:].transpose(1, 2).reshape(x.shape[0], -1, *size)
+        y = x if self.norm2 is None else self.norm2(x)
+        patches = y[:, num_prefix:].transpose(1, 2).reshape(x.shape[0], -1, *size)
         patches = self.ffn(patches).flatten(2).transpose(1, 2)
-        return torch.cat([x[:, :num_prefix], patches], dim=1) if num_prefix else patches
+        if self.norm2 is None:  # LocalViT
+            patches = x[:, num_prefix:] + patches
+            return torch.cat([x[:, :num_prefix], patches], dim=1) if num_prefix else patches
+        y = torch.cat([y[:, :num_prefix], patches], dim=1) if num_prefix else patches
+        return x + self.drop_path(self.ls2(y))
 
     def forward(self, x: torch.Tensor, size: tuple[int, int], num_prefix: int = 0):
         if self.with_cp and x.requires_grad:
@@ -347,6 +409,157 @@ class ConvStem(nn.Module):
         x = F.relu(self.bn1(self.conv1(x)))
         x = F.relu(self.bn2(self.conv2(x)))
         return self.proj(x)
+
+
+class ImageToTokens(nn.Module):
+    """CeiT's image-to-tokens stem (stride 16): a 7x7 stride-2 convolution without bias to 64
+    channels, BatchNorm, a 3x3 stride-2 max-pool (no activation: the official code has none),
+    then a 4x4 stride-4 convolution to the width (``proj``). The official
+    ``i2t.backbone.{conv,bn}`` and ``i2t.proj`` are ``conv``, ``bn`` and ``proj`` here."""
+
+    def __init__(self, in_channels: int, dims: int, channels: int = 64,
+                 norm_cfg: dict = dict(type='BN')):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, channels, 7, 2, 3, bias=False)
+        self.bn = build_norm_layer(norm_cfg, channels)[1]
+        self.proj = nn.Conv2d(channels, dims, 4, 4)
+
+    def forward(self, x):
+        return self.proj(F.max_pool2d(self.bn(self.conv(x)), 3, 2, 1))
+
+
+def soft_split(x: torch.Tensor, kernel: int, stride: int,
+               padding: int) -> tuple[torch.Tensor, tuple[int, int]]:
+    """T2T-ViT's soft split of a (B, C, H, W) map: its overlapping kernel x kernel patches
+    (zero-padded) as (B, N, C * kernel^2) tokens, channel-major (``nn.Unfold``'s order, which the
+    next Linear's weights follow), and their (H', W') grid."""
+    size = tuple((side + 2 * padding - kernel) // stride + 1 for side in x.shape[-2:])
+    return F.unfold(x, kernel, padding=padding, stride=stride).transpose(1, 2), size
+
+
+class TokensToTokenLayer(nn.Module):
+    """A layer of T2T-ViT's tokens-to-token stem on (B, N, in_dims) tokens, narrowing them to
+    ``dims`` with one head: ``y = v + proj(Attn(LN(x)))`` (the values are the shortcut, the width
+    changing), then ``y + MLP(LN(y))`` (hidden width ``dims``); LayerNorms with torch's default
+    epsilon, as the official layers.
+
+    ``performer``: a Performer's attention (Choromanski et al., arXiv 2009.14794), linear in the
+    number of tokens: with m = dims / 2 positive random features
+    ``phi(u) = exp(W u - |u|^2 / 2) / sqrt(m)``, ``phi(q) (sum_j phi(k_j) v_j^T) /
+    (phi(q) . sum_j phi(k_j) + 1e-8)``, an estimate of softmax(q k^T) v (unscaled logits). W
+    (``random_projection``, m x dims, orthogonal rows of norm sqrt(m)) is drawn at construction
+    and stays fixed: a frozen parameter, as in the official code, whose checkpoints hold the
+    draw the model was trained with. q, k, v with bias. Otherwise softmax attention scaled by
+    1 / sqrt(in_dims) (the input width, as the official layer), q, k, v without bias. The
+    official Performer's dropout (0.1 after ``proj`` and the MLP, a pretraining regulariser) is
+    left out.
+    """
+
+    def __init__(self, in_dims: int, dims: int, performer: bool):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(in_dims)
+        self.qkv = nn.Linear(in_dims, 3 * dims, bias=performer)
+        self.proj = nn.Linear(dims, dims)
+        self.norm2 = nn.LayerNorm(dims)
+        self.mlp = LinearFFN(dims, dims)
+        self.random_projection = None
+        if performer:
+            features = dims // 2
+            self.random_projection = nn.Parameter(
+                nn.init.orthogonal_(torch.empty(features, dims)) * features**0.5,
+                requires_grad=False)
+
+    def _performer(self, q, k, v):
+        # The features' exponentials and sums under- and overflow in half precision: they are
+        # computed in float32 at least (autocast off), as the official code computes them.
+        dtype = torch.promote_types(v.dtype, torch.float32)
+        with torch.autocast(v.device.type, enabled=False):
+            q, k, v = q.to(dtype), k.to(dtype), v.to(dtype)
+            projection = self.random_projection.to(dtype)
+            scale = projection.shape[0]**-0.5
+
+            def features(u):
+                return torch.exp(u @ projection.T - u.square().sum(-1, keepdim=True) / 2) * scale
+
+            phi_q, phi_k = features(q), features(k)
+            numerator = phi_q @ (phi_k.transpose(1, 2) @ v)
+            normaliser = phi_q @ phi_k.sum(dim=1).unsqueeze(-1)
+            return numerator / (normaliser + 1e-8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.qkv(self.norm1(x)).chunk(3, dim=-1)
+        if self.random_projection is not None:
+            y = self._performer(q, k, v).to(v.dtype)
+        else:
+            y = F.scaled_dot_product_attention(q[:, None], k[:, None], v[:, None],
+                                               scale=x.shape[-1]**-0.5)[:, 0]
+        y = v + self.proj(y)
+        return y + self.mlp(self.norm2(y))
+
+
+class TokensToToken(nn.Module):
+    """T2T-ViT's tokens-to-token stem (stride 16) on a (B, C, H, W) image: soft splits (7x7
+    stride 4 padding 2, then 3x3 stride 2 padding 1 twice), re-structured by ``attention1`` and
+    ``attention2`` (:class:`TokensToTokenLayer`, 64 wide) after the first two, and the last
+    split's tokens projected to the width (``project``); a (B, dims, H / 16, W / 16) map for H
+    and W multiples of 16. The official code reshapes tokens to square maps; here they keep the
+    input's (H, W). The splits overlap: apart from what the attention mixes in, output token
+    (i, j) is a function of the 31 x 31 pixels from (16 i - 14, 16 j - 14) to (16 i + 16,
+    16 j + 16), not of its 16 x 16 cell alone."""
+
+    def __init__(self, in_channels: int, dims: int, performer: bool, token_dims: int = 64):
+        super().__init__()
+        self.attention1 = TokensToTokenLayer(in_channels * 7 * 7, token_dims, performer)
+        self.attention2 = TokensToTokenLayer(token_dims * 3 * 3, token_dims, performer)
+        self.project = nn.Linear(token_dims * 3 * 3, dims)
+
+    def forward(self, x):
+        batch = x.shape[0]
+        x, size = soft_split(x, 7, 4, 2)
+        x = self.attention1(x).transpose(1, 2).reshape(batch, -1, *size)
+        x, size = soft_split(x, 3, 2, 1)
+        x = self.attention2(x).transpose(1, 2).reshape(batch, -1, *size)
+        x, size = soft_split(x, 3, 2, 1)
+        return self.project(x).transpose(1, 2).reshape(batch, -1, *size)
+
+
+class BottleneckStem(nn.Module):
+    """So-ViT's convolutional stem (stride 16): a 3x3 convolution (with bias; no norm or
+    activation after it) to 64 channels, a 3x3 stride-2 max-pool, three ResNet bottlenecks
+    (``layers``: width 64, expansion 4, stride 2 in the 3x3 convolution, a 1x1 stride-2
+    projection shortcut with BatchNorm), then a 1x1 convolution to the width (``proj``). The
+    BatchNorms inside the bottlenecks have epsilon 1e-3, the shortcuts' the default, as in the
+    official code (whose ``visual_tokens.tokens.{stem.0,stage,transition}`` are ``conv``,
+    ``layers`` and ``proj`` here)."""
+
+    def __init__(self, in_channels: int, dims: int, channels: int = 64,
+                 norm_cfg: dict = dict(type='BN')):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, channels, 3, 1, 1)
+        width = Bottleneck.expansion * channels
+        layers = []
+        for inplanes in (channels, width, width):
+            shortcut = nn.Sequential(nn.Conv2d(inplanes, width, 1, 2, bias=False),
+                                     build_norm_layer(norm_cfg, width)[1])
+            layers.append(Bottleneck(
+                inplanes, channels, 2, shortcut,
+                norm_layer=lambda c: build_norm_layer(dict(norm_cfg, eps=1e-3), c)[1]))
+        self.layers = nn.Sequential(*layers)
+        self.proj = nn.Conv2d(width, dims, 1)
+
+    def forward(self, x):
+        return self.proj(self.layers(F.max_pool2d(self.conv(x), 3, 2, 1)))
+
+
+def sinusoid_position_table(num_positions: int, dims: int) -> torch.Tensor:
+    """The fixed 1-D position table of T2T-ViT and So-ViT (the Transformer's sinusoid encoding),
+    (1, num_positions, dims): position p, channel 2i + r holds sin (r = 0) or cos (r = 1) of
+    p / 10000^(2i / dims)."""
+    channels = torch.arange(dims)
+    angles = (torch.arange(num_positions, dtype=torch.float64)[:, None]
+              / 10000**(2 * (channels // 2) / dims).double())
+    table = torch.where(channels % 2 == 0, angles.sin(), angles.cos())
+    return table[None].to(torch.get_default_dtype())
 
 
 def init_gpsa_locally_(attn: PlainAttention, strength: float) -> None:
@@ -425,6 +638,8 @@ class PlainViT(DenseBackbone):
     # the options the family fixes; an arch dict cannot override them
     fixed_arch: dict = {}
     uniform_drop_path = False
+    # the block class, built with PlainBlock's arguments (TNT's adds an inner transformer)
+    block_cls = PlainBlock
     keys_missing_from_release = (r'out_norms\.', r'blocks\.\d+\.attn\.rel_pos_[hw]$')
     pretrain_size_keys = (r'pos_embed$', r'blocks\.\d+\.attn\.rel_pos_[hw]$')
     # level_strides and num_stages follow the preset (patch size, depth): set per instance; the
@@ -493,8 +708,7 @@ class PlainViT(DenseBackbone):
             rel_pos_grid = (rel_pos_img_size // patch, ) * 2
         else:
             rel_pos_grid = tuple(side // patch for side in rel_pos_img_size)
-        self.patch_embed = (ConvStem(in_channels, dims, patch, norm_cfg=norm_cfg)
-                            if self.arch['conv_stem'] else PatchEmbed(in_channels, dims, patch))
+        self.patch_embed = self._build_patch_embed(in_channels, norm_cfg)
         self.cls_token = (nn.Parameter(torch.zeros(1, 1, dims))
                           if self.arch['cls_token'] and with_cls_token else None)
         self.dist_token = (nn.Parameter(torch.zeros(1, 1, dims))
@@ -503,9 +717,13 @@ class PlainViT(DenseBackbone):
         # ConViT's class token joins later, without a row.
         self.cls_token_block = self.arch['cls_token_block']
         self.num_pos_prefix = 0 if self.cls_token_block else num_tokens
-        self.pos_embed = (nn.Parameter(torch.zeros(
-            1, self.num_pos_prefix + grid_hw[0] * grid_hw[1], dims))
-                          if self.arch['position'] == 'abs' else None)
+        num_positions = self.num_pos_prefix + grid_hw[0] * grid_hw[1]
+        self.pos_embed = None
+        if self.arch['position'] == 'abs':
+            self.pos_embed = nn.Parameter(torch.zeros(1, num_positions, dims))
+        elif self.arch['position'] == 'sinusoid':  # a constant, stored as the releases store it
+            self.pos_embed = nn.Parameter(sinusoid_position_table(num_positions, dims),
+                                          requires_grad=False)
 
         num_built = max(self.out_indices) + 1
         if self.uniform_drop_path:
@@ -521,18 +739,30 @@ class PlainViT(DenseBackbone):
             gpsa = i < self.arch['gpsa_blocks']  # GPSA has a positional score of its own
             if use_rel_pos and not gpsa:
                 rel_pos_length = 2 * (window or max(rel_pos_grid)) - 1
-            self.blocks.append(PlainBlock(
+            self.blocks.append(self.block_cls(
                 dims, heads, self.arch, i >= transform_from, window, rel_pos_length, rates[i],
                 drop_rate, attn_drop_rate, with_cp, norm_cfg,
                 'gpsa' if gpsa else None))
         # CPVT's position encoding generator, after the first block.
         self.peg = (nn.Conv2d(dims, dims, 3, 1, 1, groups=dims)
                     if self.arch['position'] == 'peg' else None)
-        self.norm = nn.LayerNorm(dims, eps=1e-6) if final_norm else None
+        self.norm = nn.LayerNorm(dims, eps=self.arch['norm_eps']) if final_norm else None
         self.out_norms = nn.ModuleDict(
             {str(i): build_norm_layer(out_norm_cfg, dims)[1]
              for i in self.out_indices} if out_norm_cfg else {})
         self._finish_init()
+
+    def _build_patch_embed(self, in_channels: int, norm_cfg: dict) -> nn.Module:
+        dims, patch, stem = self.arch['embed_dims'], self.arch['patch_size'], self.arch['stem']
+        if stem == 'conv':
+            return ConvStem(in_channels, dims, patch, norm_cfg=norm_cfg)
+        if stem == 'image-to-tokens':
+            return ImageToTokens(in_channels, dims, norm_cfg=norm_cfg)
+        if stem in ('t2t-performer', 't2t-transformer'):
+            return TokensToToken(in_channels, dims, performer=stem == 't2t-performer')
+        if stem == 'bottleneck':
+            return BottleneckStem(in_channels, dims, norm_cfg=norm_cfg)
+        return PatchEmbed(in_channels, dims, patch)
 
     @staticmethod
     def arch_name(arch) -> str:
@@ -553,21 +783,32 @@ class PlainViT(DenseBackbone):
         if blocks is not None and not 0 <= blocks <= full['depth']:
             raise ValueError(f'{cls.__name__} arch re_attention_blocks must be in 0..depth '
                              f'({full["depth"]}), got {blocks}')
-        if full['conv_stem'] and full['patch_size'] % 2:
-            raise ValueError(f'{cls.__name__} arch conv_stem needs an even patch_size, got '
-                             f'{full["patch_size"]}')
-        if full['ffn_act'] not in ('hswish', 'relu6'):
-            raise ValueError(f"{cls.__name__} arch ffn_act must be 'hswish' or 'relu6', got "
-                             f"{full['ffn_act']!r}")
+        choices = dict(stem=STEM_STRIDES, position=('abs', 'peg', 'sinusoid'),
+                       attention=('plain', 'talking_heads', 're_attention'),
+                       qk_scale=('head_dims', 'embed_dims'), ffn=('mlp', 'locality', 'leff'),
+                       ffn_act=tuple(LocalityFFN.activations))
+        for key, valid in choices.items():
+            if full[key] not in valid:
+                raise ValueError(f'{cls.__name__} arch {key} must be one of {list(valid)}, got '
+                                 f'{full[key]!r}')
+        if full['stem'] == 'conv' and full['patch_size'] % 2:
+            raise ValueError(f"{cls.__name__} arch stem='conv' needs an even patch_size, got "
+                             f"{full['patch_size']}")
+        stride = STEM_STRIDES[full['stem']]
+        if stride and full['patch_size'] != stride:
+            raise ValueError(f"{cls.__name__} arch stem={full['stem']!r} has stride {stride}: "
+                             f"patch_size must be {stride}, got {full['patch_size']}")
 
     @classmethod
     def pretrain_img_size_of(cls, state_dict: dict) -> int | None:
         # The table holds the class/distillation rows and a square grid of the pretraining size.
         pos_embed = state_dict.get('pos_embed')
         proj = state_dict.get('patch_embed.proj.weight')
-        if pos_embed is None or proj is None:
+        stride = STEM_STRIDES[cls.resolve_arch(cls.default_arch)['stem']]
+        if pos_embed is None or (proj is None and not stride):
             return None
-        patch = proj.shape[-1] * (2 if 'patch_embed.conv1.weight' in state_dict else 1)
+        # a patch embedding's kernel is its stride; DeepViT's convolutional stem halves it first
+        patch = stride or proj.shape[-1] * (2 if 'patch_embed.conv1.weight' in state_dict else 1)
         for prefix in (0, 1, 2):
             grid = math.isqrt(max(pos_embed.shape[1] - prefix, 0))
             if grid * grid == pos_embed.shape[1] - prefix:
@@ -581,7 +822,11 @@ class PlainViT(DenseBackbone):
         x = F.pad(x, (0, pad_to_multiple(width, patch), 0, pad_to_multiple(height, patch)))
         x = self.patch_embed(x)
         size = tuple(x.shape[-2:])
-        x = x.flatten(2).transpose(1, 2)
+        return self._add_positions(x.flatten(2).transpose(1, 2), size), size
+
+    def _add_positions(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """(B, H * W, C) patch tokens -> with the position table (resized to (H, W)) and the
+        class/distillation tokens in front."""
         pos_prefix = None
         if self.pos_embed is not None:
             pos = resize_abs_pos_embed(self.pos_embed, self.num_pos_prefix, self.pretrain_grid,
@@ -594,7 +839,7 @@ class PlainViT(DenseBackbone):
             if pos_prefix is not None:
                 tokens = tokens + pos_prefix
             x = torch.cat([tokens.expand(x.shape[0], -1, -1), x], dim=1)
-        return x, size
+        return x
 
     def _peg(self, x, size):
         prefix = self.num_prefix
@@ -612,25 +857,42 @@ class PlainViT(DenseBackbone):
             x = block(x, size, num_prefix)
             if i == 0 and self.peg is not None:
                 x = self._peg(x, size)
-            if i == self.depth - 1 and self.norm is not None:
-                x = self.norm(x)
-            if i in self.out_indices:
-                out = x[:, num_prefix:].transpose(1, 2).reshape(x.shape[0], -1, *size)
-                if str(i) in self.out_norms:
-                    out = self.out_norms[str(i)](out)
-                outs.append(out.contiguous())
+            x = self._after_block(i, x, size, num_prefix, outs)
         return tuple(outs)
+
+    def _after_block(self, i: int, x: torch.Tensor, size: tuple[int, int], num_prefix: int,
+                     outs: list) -> torch.Tensor:
+        """Block ``i``'s tokens -> the final norm after the last block; the patch tokens appended
+        to ``outs`` as a (B, C, H, W) map (through the output norm) where ``i`` is an output."""
+        if i == self.depth - 1 and self.norm is not None:
+            x = self.norm(x)
+        if i in self.out_indices:
+            out = x[:, num_prefix:].transpose(1, 2).reshape(x.shape[0], -1, *size)
+            if str(i) in self.out_norms:
+                out = self.out_norms[str(i)](out)
+            outs.append(out.contiguous())
+        return x
 
     def _rel_pos_tables(self):
         return [table for block in self.blocks
                 for table in (block.attn.rel_pos_h, block.attn.rel_pos_w) if table is not None]
 
+    def _learned_pos_embed(self):
+        return self.pos_embed if self.arch['position'] == 'abs' else None
+
     def _no_weight_decay_parameters(self):
         scales = [m.weight for m in self.modules() if isinstance(m, LayerScale)]
-        return [self.pos_embed, self.cls_token, self.dist_token, *self._rel_pos_tables(), *scales]
+        return [self._learned_pos_embed(), self.cls_token, self.dist_token,
+                *self._rel_pos_tables(), *scales]
+
+    def _constant_parameters(self):
+        projections = [m.random_projection for m in self.modules()
+                       if isinstance(m, TokensToTokenLayer)]
+        return [self.pos_embed if self.arch['position'] == 'sinusoid' else None, *projections]
 
     def _init_layers(self):
-        init_transformer_weights(self, (self.pos_embed, self.cls_token, self.dist_token))
+        init_transformer_weights(self, (self._learned_pos_embed(), self.cls_token,
+                                        self.dist_token))
         with torch.no_grad():
             for table in self._rel_pos_tables():  # ViTDet: zero-initialised
                 table.zero_()
@@ -835,14 +1097,14 @@ class DeepViT(PlainViT):
         '24b': dict(embed_dims=384, depth=24, num_heads=12),
         '32b': dict(embed_dims=384, depth=32, num_heads=12),
         's': dict(embed_dims=396, depth=16, num_heads=12, re_attention_blocks=5,
-                  re_attention_scale=True, residual_scale=0.5, conv_stem=True),
+                  re_attention_scale=True, residual_scale=0.5, stem='conv'),
         'l': dict(embed_dims=420, depth=32, num_heads=12, re_attention_blocks=12,
-                  residual_scale=0.5, conv_stem=True),
+                  residual_scale=0.5, stem='conv'),
     }
     arch_aliases = {'16': '16b', '24': '24b', '32': '32b', 'small': 's', 'large': 'l'}
     default_arch = '16b'
     arch_defaults = dict(_VIT_DEFAULTS, mlp_ratio=3, re_attention_blocks=None,
-                         re_attention_scale=False, residual_scale=1., conv_stem=False)
+                         re_attention_scale=False, residual_scale=1., stem='patch')
     fixed_arch = dict(attention='re_attention')
     no_weight_decay_keys = ('pos_embed', 'cls_token', 'rel_pos_h', 'rel_pos_w')
     variants = _VITDET_VARIANT
@@ -926,6 +1188,110 @@ class ConViT(PlainViT):
     no_weight_decay_keys = ('pos_embed', 'cls_token', 'rel_pos_h', 'rel_pos_w')
     variants = _VITDET_VARIANT
     reference = 'mmvitx.testing.references:build_convit_pair'
+
+
+@_family
+class CeiT(PlainViT):
+    """CeiT (`arXiv 2103.11816 <https://arxiv.org/abs/2103.11816>`_) as a dense backbone: the
+    image-to-tokens stem (:class:`ImageToTokens`, stride 16) and, after each block's second
+    LayerNorm, the locally-enhanced FFN (:class:`LocalityFFN` with biases and GELU) on the
+    patch-token map of any shape (the official code assumes a square one). The class token stays
+    in the blocks and passes the LeFF as in the official code (:class:`PlainBlock`), with which
+    the released weights were trained. The layer-wise class-token attention (LCA), its layer
+    embedding and the head are left out: they read the blocks' class tokens only. Presets
+    (coeusguo/ceit ``ceit_model.py``): T, S, B at 224 and T, S at 384 (``'t-384'``,
+    ``'s-384'``). Its BatchNorms want ``norm_eval=True`` or SyncBN for dense training with small
+    batches. See :class:`PlainViT` for the arguments.
+    """
+
+    family = 'ceit'
+    arch_zoo = {
+        't': dict(embed_dims=192, depth=12, num_heads=3),
+        's': dict(embed_dims=384, depth=12, num_heads=6),
+        'b': dict(embed_dims=768, depth=12, num_heads=12),
+        't-384': dict(embed_dims=192, depth=12, num_heads=3, pretrain_img_size=384),
+        's-384': dict(embed_dims=384, depth=12, num_heads=6, pretrain_img_size=384),
+    }
+    arch_aliases = {'tiny': 't', 'ti': 't', 'small': 's', 'base': 'b', 'tiny-384': 't-384',
+                    'ti-384': 't-384', 'small-384': 's-384', 'ceit_tiny_patch16_224': 't',
+                    'ceit_small_patch16_224': 's', 'ceit_base_patch16_224': 'b',
+                    'ceit_tiny_patch16_384': 't-384', 'ceit_small_patch16_384': 's-384'}
+    default_arch = 's'
+    arch_defaults = dict(mlp_ratio=4, pretrain_img_size=224, qkv_bias=True)
+    fixed_arch = dict(stem='image-to-tokens', ffn='leff', ffn_act='gelu')
+    no_weight_decay_keys = ('pos_embed', 'cls_token', 'rel_pos_h', 'rel_pos_w')
+    variants = _VITDET_VARIANT
+
+
+# The official constructors load the released T2T-ViT and So-ViT weights with the attention scale
+# 1 / sqrt(embed_dims): the presets keep it ('head_dims' is their default from scratch).
+_T2T_DEFAULTS = dict(mlp_ratio=3, pretrain_img_size=224, qkv_bias=False, qk_scale='embed_dims')
+
+
+@_family
+class T2TViT(PlainViT):
+    """T2T-ViT (`arXiv 2101.11986 <https://arxiv.org/abs/2101.11986>`_) as a dense backbone: the
+    tokens-to-token stem (:class:`TokensToToken`, stride 16, Performer layers or, in the ``t-``
+    presets, Transformer layers), blocks without qkv bias and the fixed sinusoid position table,
+    resized to other grids as a learned one is (see the module's docstring). Presets
+    (yitu-opensource/T2T-ViT ``models/t2t_vit.py``): ``'7'``, ``'10'``, ``'12'``, ``'14'``,
+    ``'19'``, ``'24'`` and ``'t-14'``, ``'t-19'``, ``'t-24'``, with the attention scale
+    1 / sqrt(embed_dims) of the released weights (``qk_scale='embed_dims'``) and torch's default
+    LayerNorm epsilon. The stem's layers attend over all stride-4 and stride-8 tokens: the
+    Performer in linear, the Transformer in quadratic time and memory in their number. The
+    official code is under the Clear BSD licence; mmvitx's is written from the paper, and
+    converting the released weights (:func:`convert_t2tvit`) is the user's choice under their
+    terms. See :class:`PlainViT` for the arguments.
+    """
+
+    family = 't2tvit'
+    arch_zoo = {
+        '7': dict(embed_dims=256, depth=7, num_heads=4, mlp_ratio=2),
+        '10': dict(embed_dims=256, depth=10, num_heads=4, mlp_ratio=2),
+        '12': dict(embed_dims=256, depth=12, num_heads=4, mlp_ratio=2),
+        '14': dict(embed_dims=384, depth=14, num_heads=6),
+        '19': dict(embed_dims=448, depth=19, num_heads=7),
+        '24': dict(embed_dims=512, depth=24, num_heads=8),
+        't-14': dict(embed_dims=384, depth=14, num_heads=6, stem='t2t-transformer'),
+        't-19': dict(embed_dims=448, depth=19, num_heads=7, stem='t2t-transformer'),
+        't-24': dict(embed_dims=512, depth=24, num_heads=8, stem='t2t-transformer'),
+    }
+    arch_aliases = {**{f't2t_vit_{depth}': depth for depth in ('7', '10', '12', '14', '19', '24')},
+                    **{f't2t_vit_t_{depth}': f't-{depth}' for depth in ('14', '19', '24')}}
+    default_arch = '14'
+    arch_defaults = dict(_T2T_DEFAULTS, stem='t2t-performer')
+    fixed_arch = dict(position='sinusoid', norm_eps=1e-5)
+    no_weight_decay_keys = ('cls_token', 'rel_pos_h', 'rel_pos_w')
+    variants = _VITDET_VARIANT
+
+
+@_family
+class SoViT(PlainViT):
+    """So-ViT v1 (`arXiv 2104.10935v1 <https://arxiv.org/abs/2104.10935v1>`_) as a dense backbone:
+    the convolutional stem (:class:`BottleneckStem`, stride 16), blocks without qkv bias and
+    T2T-ViT's fixed sinusoid position table. The second-order head is left out: it pools the
+    last block's patch tokens into a covariance (and reads the class token) for the classifier
+    only. Presets (jiangtaoxie/So-ViT v1 ``src/so_vit.py``): ``'7'``, ``'10'``, ``'14'``,
+    ``'19'``, with the attention scale 1 / sqrt(embed_dims) of the released weights and torch's
+    default LayerNorm epsilon. Its BatchNorms want ``norm_eval=True`` or SyncBN for dense
+    training with small batches. The official code carries no licence; mmvitx's is written from
+    the paper, and converting the released weights (:func:`convert_sovit`) is the user's choice.
+    See :class:`PlainViT` for the arguments.
+    """
+
+    family = 'sovit'
+    arch_zoo = {
+        '7': dict(embed_dims=256, depth=7, num_heads=4, mlp_ratio=2),
+        '10': dict(embed_dims=256, depth=10, num_heads=4, mlp_ratio=2),
+        '14': dict(embed_dims=384, depth=14, num_heads=6),
+        '19': dict(embed_dims=448, depth=19, num_heads=7),
+    }
+    arch_aliases = {f'so_vit_{depth}': depth for depth in ('7', '10', '14', '19')}
+    default_arch = '14'
+    arch_defaults = _T2T_DEFAULTS
+    fixed_arch = dict(stem='bottleneck', position='sinusoid', norm_eps=1e-5)
+    no_weight_decay_keys = ('cls_token', 'rel_pos_h', 'rel_pos_w')
+    variants = _VITDET_VARIANT
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -1052,5 +1418,94 @@ def convert_localvit(state_dict: dict) -> OrderedDict:
         match = _LOCALVIT_FFN.match(key)
         if match:
             key = _localvit_ffn_key(match[1], int(match[2]), match[3], with_se)
+        converted[key] = value
+    return converted
+
+
+# CeiT's official names: the stem ``i2t.backbone.{conv,bn}`` and ``i2t.proj``, each LeFF
+# ``blocks.N.leff.{conv,bn}{1,2,3}`` (pointwise, depthwise, pointwise).
+_CEIT_LEFF = re.compile(r'(blocks\.\d+)\.leff\.(conv|bn)([123])\.')
+_LEFF_LAYERS = {'1': 'fc1', '2': 'dwconv', '3': 'fc2'}
+
+
+@register_converter('ceit', source="CeiT's official files (coeusguo/ceit) or an mmvitx checkpoint")
+def convert_ceit(state_dict: dict) -> OrderedDict:
+    """Official CeiT weights -> mmvitx CeiT: ``i2t.backbone.{conv,bn}`` and ``i2t.proj`` become
+    ``patch_embed.{conv,bn,proj}``, each ``blocks.N.leff.{conv,bn}{1,2,3}``
+    ``blocks.N.ffn.{fc1,dwconv,fc2}.{conv,bn}``; the LCA block (``lca.``), its layer embedding
+    (``pos_layer_embed``) and the head are dropped (the final ``norm``, which normalised the LCA's
+    output, is kept for ``final_norm``). Idempotent on mmvitx checkpoints."""
+    converted = OrderedDict()
+    for key, value in _drop_heads(state_dict).items():
+        if key.startswith('lca.') or key == 'pos_layer_embed':
+            continue
+        key = re.sub(r'^i2t\.(backbone\.)?', 'patch_embed.', key)
+        key = _CEIT_LEFF.sub(lambda m: f'{m[1]}.ffn.{_LEFF_LAYERS[m[3]]}.{m[2]}.', key)
+        converted[key] = value
+    return converted
+
+
+# T2T-ViT's official stem ``tokens_to_token``: Performer layers
+# ``attention{1,2}.{kqv,proj,norm1,norm2,mlp.0,mlp.2,w}`` (kqv: keys, queries, values, in this
+# order; w: the random projection), Transformer layers
+# ``attention{1,2}.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}``, and ``project``.
+_T2T_LAYER = re.compile(r'tokens_to_token\.(attention[12])\.(.+)$')
+_T2T_MODULES = {'kqv': 'qkv', 'attn.qkv': 'qkv', 'attn.proj': 'proj', 'mlp.0': 'mlp.fc1',
+                'mlp.2': 'mlp.fc2'}
+
+
+@register_converter('t2tvit', source="T2T-ViT's official files (yitu-opensource/T2T-ViT "
+                   'releases, under its Clear BSD licence: converting them is your choice under '
+                   'its terms) or an mmvitx checkpoint')
+def convert_t2tvit(state_dict: dict) -> OrderedDict:
+    """Official T2T-ViT weights -> mmvitx T2T-ViT: the stem ``tokens_to_token.`` becomes
+    ``patch_embed.``, its layers' Performer ``kqv`` a ``qkv`` (rows reordered to queries, keys,
+    values) and ``w`` ``random_projection``, the Transformer layers' ``attn.{qkv,proj}`` ``qkv``
+    and ``proj``, the MLPs' ``mlp.{0,2}`` ``mlp.fc{1,2}``; the head is dropped, the sinusoid
+    table and the random projections are kept as released. Idempotent on mmvitx checkpoints.
+    Whether to convert the released weights is the user's choice under their licence."""
+    converted = OrderedDict()
+    for key, value in _drop_heads(state_dict).items():
+        match = _T2T_LAYER.match(key)
+        if match:
+            layer, rest = match.groups()
+            if rest == 'w':
+                rest = 'random_projection'
+            else:
+                module, param = rest.rsplit('.', 1)
+                if module == 'kqv':
+                    keys, queries, values = value.chunk(3)
+                    value = torch.cat([queries, keys, values])
+                rest = f'{_T2T_MODULES.get(module, module)}.{param}'
+            key = f'patch_embed.{layer}.{rest}'
+        elif key.startswith('tokens_to_token.'):
+            key = 'patch_embed.' + key[len('tokens_to_token.'):]
+        converted[key] = value
+    return converted
+
+
+# So-ViT v1's official stem ``visual_tokens.tokens``: ``stem.0`` (the 3x3 convolution; 1 is the
+# max-pool), ``stage.{0,1,2}`` (the bottlenecks, torchvision's names) and ``transition``.
+_SOVIT_STEM = (('visual_tokens.tokens.stem.0.', 'patch_embed.conv.'),
+               ('visual_tokens.tokens.stage.', 'patch_embed.layers.'),
+               ('visual_tokens.tokens.transition.', 'patch_embed.proj.'))
+
+
+@register_converter('sovit', source="So-ViT v1's official files (jiangtaoxie/So-ViT v1 "
+                   'releases; the repository carries no licence: converting them is your '
+                   'choice) or an mmvitx checkpoint')
+def convert_sovit(state_dict: dict) -> OrderedDict:
+    """Official So-ViT v1 weights -> mmvitx So-ViT: the stem ``visual_tokens.tokens.{stem.0,
+    stage,transition}`` becomes ``patch_embed.{conv,layers,proj}``; the second-order head
+    (``classifier.``: its reducing convolutions, normalisation and both Linears) is dropped.
+    Idempotent on mmvitx checkpoints. Whether to convert the released weights is the user's
+    choice: the official repository has no licence."""
+    converted = OrderedDict()
+    for key, value in state_dict.items():
+        if key.startswith('classifier.'):
+            continue
+        for official, own in _SOVIT_STEM:
+            if key.startswith(official):
+                key = own + key[len(official):]
         converted[key] = value
     return converted

@@ -123,7 +123,7 @@ def _rel_pos_index(nq: int, nk: int, device: torch.device) -> torch.Tensor:
 def decomposed_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                                  q_size: tuple[int, int], k_size: tuple[int, int],
                                  table_h: torch.Tensor, table_w: torch.Tensor,
-                                 num_prefix: int = 0) -> torch.Tensor:
+                                 num_prefix: int = 0, scale: float | None = None) -> torch.Tensor:
     """Scaled dot-product attention with MViTv2's decomposed relative position term.
 
     For a query at (qh, qw) and a key at (kh, kw) the term is <q, R_h[d_h]> + <q, R_w[d_w]>,
@@ -137,10 +137,13 @@ def decomposed_rel_pos_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
 
     Args:
         q, k, v: (B, heads, prefix + H * W, C), queries unscaled.
+        scale: the scale of q k^T (None: 1 / sqrt(C)); the relative term takes the unscaled q.
     Returns:
         (B, heads, prefix + Hq * Wq, C).
     """
     terms = decomposed_rel_pos_terms(q, q_size, k_size, table_h, table_w, num_prefix)
+    if scale is not None:  # SDPA scales by 1 / sqrt(C): the queries carry the rest
+        q = q * (scale * q.shape[-1]**0.5)
     return attention_with_decomposed_bias(q, k, v, *terms, num_prefix=num_prefix)
 
 
