@@ -7,15 +7,16 @@ import pytest
 import torch
 import torch.nn as nn
 
-from mmvitx.models.backbones import (CPVT, BACKBONES, CaiT, ConViT, DeepViT, DeiT, LocalViT,
-                                     ViT)
+from mmvitx.models.backbones import (CPVT, BACKBONES, TNT, CaiT, ConViT, DeepViT, DeiT,
+                                     LocalViT, ViT)
 from mmvitx.models.backbones.vit import (LocalityFFN, PlainAttention, convert_cait,
                                          convert_localvit, init_gpsa_locally_)
 from mmvitx.models.layers import plain_ops
 from mmvitx.models.pretrained import key_matcher, preset_fits
-from mmvitx.testing.references import (TIMM_CAIT, TIMM_CONVIT, TIMM_DEIT, TIMM_VIT,
-                                       build_cait_pair, build_convit_pair, build_deit_pair,
-                                       build_float64_pair, build_vit_pair, strong_randomize_)
+from mmvitx.testing.references import (TIMM_CAIT, TIMM_CONVIT, TIMM_DEIT, TIMM_TNT,
+                                       TIMM_VIT, build_cait_pair, build_convit_pair,
+                                       build_deit_pair, build_float64_pair, build_vit_pair,
+                                       strong_randomize_)
 from spec_params import BACKBONE_PARAMS, plain_vit_backbone_params
 
 
@@ -60,10 +61,12 @@ def test_outputs_equal_timm(builder, arch, size, kwargs):
 
 
 @pytest.mark.parametrize('cls, names', [(ViT, TIMM_VIT), (DeiT, TIMM_DEIT), (CaiT, TIMM_CAIT),
-                                        (ConViT, TIMM_CONVIT)])
+                                        (ConViT, TIMM_CONVIT), (TNT, TIMM_TNT)])
 def test_converted_timm_presets_fit(cls, names):
     """Every preset's timm model (on the meta device), converted, has exactly the weights and
-    shapes of the preset (with its final norm; without it, ``norm`` is a key not built)."""
+    shapes of the preset (with its final norm; without it, ``norm`` is a key not built), its
+    pretraining size is read back from the weights, and the converter tool's check finds the
+    preset (TNT's legacy S tells itself from S by its fold's shapes)."""
     timm = pytest.importorskip('timm')
     assert set(names) == set(cls.arch_zoo)
     for arch, name in names.items():
@@ -76,6 +79,7 @@ def test_converted_timm_presets_fit(cls, names):
         # tools/convert_checkpoint.py finds the preset (the final norm is a key not built)
         label, fit = preset_fits(cls, converted)[0]
         assert fit.fits and label == repr(arch), (name, label)
+        assert cls.pretrain_img_size_of(converted) == cls.resolve_arch(arch)['pretrain_img_size']
 
 
 def test_blocks_after_the_last_output_are_not_built_and_not_loaded():
